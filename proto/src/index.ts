@@ -10,3 +10,4 @@
  */
 export * from "./service-names.js";
 export * from "./grpc-options.js";
+export * from "./rpc/index.js";
