@@ -1,1 +1,18 @@
-export {};
+/**
+ * @signet/plugin-sdk: write a SPIRE/Signet plugin in TypeScript.
+ *
+ *   import { serve, configService } from "@signet/plugin-sdk";
+ *   await serve({ type: "KeyManager", plugin: keyManager.server(impl), services: [configService(cfg)] });
+ */
+export { serve, type ServeOptions, type RunningPlugin, type PluginType } from "./serve/serve.js";
+export type { HostConnection } from "@signet/plugin-protocol";
+export type { InitHooks } from "./serve/init.js";
+export { configService, type ConfigHandlers, type CoreConfig } from "./config/config-service.js";
+export { createLogger, hclogTimestamp, type Logger, type LogLevel, type LogFields } from "./log/logger.js";
+export { Code, RpcError, createClient, implement, type AsyncService, type CallContext } from "@signet/proto";
+export { keyManager, type ServerKeyManagerImpl, type AgentKeyManagerImpl } from "./types/keymanager.js";
+export { nodeAttestor, type ServerNodeAttestorImpl, type AgentNodeAttestorImpl } from "./types/nodeattestor.js";
+export { workloadAttestor, type WorkloadAttestorImpl } from "./types/workloadattestor.js";
+export { upstreamAuthority, type UpstreamAuthorityImpl } from "./types/upstreamauthority.js";
+export { svidStore, type SVIDStoreImpl } from "./types/svidstore.js";
+export { bundlePublisher, credentialComposer, notifier } from "./types/server-extras.js";
