@@ -39,6 +39,16 @@ import {
   MintX509CAResponse,
   UpstreamAuthorityService,
 } from "../gen/spire/plugin/server/upstreamauthority/v1/upstreamauthority.js";
+import {
+  AttestedNode,
+  AttestedNodeFilter,
+  DataStoreService,
+  DeleteBundleRequest_Mode,
+  Event,
+  Event_Kind,
+  Event_Op,
+  StreamEventsRequest,
+} from "../gen/signet/plugin/server/datastore/v1/datastore.js";
 import { Bundle } from "../gen/spire/plugin/types/bundle.js";
 import { JWTKey } from "../gen/spire/plugin/types/jwtkey.js";
 
@@ -291,5 +301,134 @@ describe("field numbers on the wire", () => {
     expect(hex(MeasureSinceRequest.encode(since).finish())).toBe("1001" + "1a06" + "0a016e" + "120176");
     // val is a 32-bit float (fixed32, wire type 5): 1.0f = 0x3f800000 little-endian.
     expect(hex(SetGaugeRequest.encode(SetGaugeRequest.fromPartial({ val: 1 })).finish())).toBe("150000803f");
+  });
+});
+
+describe("Signet DataStore plugin service", () => {
+  const name = "signet.plugin.server.datastore.v1.DataStore";
+
+  it("has exactly the expected methods and streaming shapes", () => {
+    const shapes: Shapes = {
+      CreateEntries: unary,
+      UpdateEntries: unary,
+      DeleteEntries: unary,
+      FetchEntry: unary,
+      FetchEntries: unary,
+      ListEntries: serverStream,
+      CountEntries: unary,
+      PruneEntries: unary,
+      CreateAttestedNode: unary,
+      FetchAttestedNode: unary,
+      FetchAttestedNodes: unary,
+      ListAttestedNodes: serverStream,
+      CountAttestedNodes: unary,
+      UpdateAttestedNode: unary,
+      DeleteAttestedNode: unary,
+      PruneAttestedNodes: unary,
+      SetNodeSelectors: unary,
+      GetNodeSelectors: unary,
+      CreateJoinToken: unary,
+      FetchJoinToken: unary,
+      DeleteJoinToken: unary,
+      PruneJoinTokens: unary,
+      CreateBundle: unary,
+      AppendBundle: unary,
+      SetBundle: unary,
+      UpdateBundle: unary,
+      FetchBundle: unary,
+      ListBundles: unary,
+      CountBundles: unary,
+      DeleteBundle: unary,
+      PruneBundle: unary,
+      CreateFederationRelationship: unary,
+      FetchFederationRelationship: unary,
+      ListFederationRelationships: unary,
+      UpdateFederationRelationship: unary,
+      DeleteFederationRelationship: unary,
+      SetCAJournal: unary,
+      FetchCAJournal: unary,
+      PruneCAJournals: unary,
+      StreamEvents: serverStream,
+      GetLatestEventId: unary,
+      PruneEvents: unary,
+    };
+    expect(actualShapes(DataStoreService)).toEqual(expectedShapes(name, shapes));
+  });
+
+  it("numbers the change-feed enums and delete modes", () => {
+    expect({ ...Event_Kind }).toMatchObject({
+      KIND_UNSPECIFIED: 0,
+      ENTRY: 1,
+      ATTESTED_NODE: 2,
+      NODE_SELECTORS: 3,
+      BUNDLE: 4,
+      FEDERATION_RELATIONSHIP: 5,
+    });
+    expect({ ...Event_Op }).toMatchObject({ OP_UNSPECIFIED: 0, CREATED: 1, UPDATED: 2, DELETED: 3 });
+    expect({ ...DeleteBundleRequest_Mode }).toMatchObject({ RESTRICT: 0, DELETE: 1, DISSOCIATE: 2 });
+  });
+
+  it("round-trips an Event with exact bytes", () => {
+    const event: Event = {
+      eventId: 2n ** 40n + 1n,
+      kind: Event_Kind.NODE_SELECTORS,
+      op: Event_Op.DELETED,
+      key: { $case: "spiffeId", value: "spiffe://td/a" },
+      createdAt: 1_700_000_000n,
+    };
+    const bytes = Event.encode(event).finish();
+    expect(hex(bytes)).toBe(
+      "08" + "818080808020" + // event_id = 1, varint 2^40 + 1
+        "1003" + // kind = 2, NODE_SELECTORS
+        "1803" + // op = 3, DELETED
+        "2a0d" + Buffer.from("spiffe://td/a").toString("hex") + // spiffe_id = 5
+        "38" + "80e2cfaa06", // created_at = 7
+    );
+    expect(Event.decode(bytes)).toEqual(event);
+
+    const entryEvent = Event.fromPartial({ kind: Event_Kind.ENTRY, key: { $case: "entryId", value: "e" } });
+    expect(hex(Event.encode(entryEvent).finish())).toBe("1001" + "220165");
+    const bundleEvent = Event.fromPartial({ key: { $case: "trustDomain", value: "t" } });
+    expect(hex(Event.encode(bundleEvent).finish())).toBe("320174");
+  });
+
+  it("round-trips an AttestedNode with the pending serial and selectors", () => {
+    const node: AttestedNode = {
+      spiffeId: "s",
+      attestationDataType: "x",
+      certSerialNumber: "1",
+      certNotAfter: 10n,
+      newCertSerialNumber: "2",
+      newCertNotAfter: 20n,
+      selectors: [{ type: "t", value: "v" }],
+      canReattest: true,
+      agentVersion: "9",
+    };
+    const bytes = AttestedNode.encode(node).finish();
+    expect(hex(bytes)).toBe(
+      "0a0173" + // spiffe_id = 1
+        "120178" + // attestation_data_type = 2
+        "1a0131" + // cert_serial_number = 3
+        "200a" + // cert_not_after = 4
+        "2a0132" + // new_cert_serial_number = 5
+        "3014" + // new_cert_not_after = 6
+        "3a06" + "0a0174" + "120176" + // selectors = 7 (spire.api.types.Selector)
+        "4001" + // can_reattest = 8
+        "4a0139", // agent_version = 9
+    );
+    expect(AttestedNode.decode(bytes)).toEqual(node);
+  });
+
+  it("keeps presence of optional filters, so by_banned=false differs from unset", () => {
+    expect(hex(AttestedNodeFilter.encode(AttestedNodeFilter.fromPartial({})).finish())).toBe("");
+    expect(hex(AttestedNodeFilter.encode(AttestedNodeFilter.fromPartial({ byBanned: false })).finish())).toBe("1000");
+    const decoded = AttestedNodeFilter.decode(Buffer.from("1000", "hex"));
+    expect(decoded.byBanned).toBe(false);
+    expect(AttestedNodeFilter.decode(new Uint8Array()).byBanned).toBeUndefined();
+  });
+
+  it("StreamEventsRequest: after_event_id = 1, kinds = 2 (packed)", () => {
+    const req = StreamEventsRequest.fromPartial({ afterEventId: 7n, kinds: [Event_Kind.ENTRY, Event_Kind.BUNDLE] });
+    expect(hex(StreamEventsRequest.encode(req).finish())).toBe("0807" + "12020104");
   });
 });
