@@ -14,6 +14,7 @@ export class StdioRelay {
   private queue: StdioData[] = [];
   private queuedBytes = 0;
   private wake: (() => void) | undefined;
+  private closed = false;
 
   readonly registration: ServiceRegistration = implement(GRPCStdioService, {
     streamStdio: (_req, ctx) => this.stream(ctx.signal),
@@ -26,6 +27,12 @@ export class StdioRelay {
       const dropped = this.queue.shift();
       this.queuedBytes -= dropped?.data.length ?? 0;
     }
+    this.wake?.();
+  }
+
+  /** Ends any open StdioStream call (the plugin is stopping). */
+  close(): void {
+    this.closed = true;
     this.wake?.();
   }
 
@@ -42,7 +49,7 @@ export class StdioRelay {
   }
 
   private async *stream(signal: AbortSignal): AsyncIterable<StdioData> {
-    while (!signal.aborted) {
+    while (!signal.aborted && !this.closed) {
       const next = this.queue.shift();
       if (next) {
         this.queuedBytes -= next.data.length;

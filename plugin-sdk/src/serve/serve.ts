@@ -72,6 +72,7 @@ export async function serve(options: ServeOptions): Promise<RunningPlugin> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    stdio.close();
     const done = () => {
       rmSync(socketPath, { force: true });
       process.exit(0);

@@ -49,7 +49,7 @@ if (mode === "garbage") {
           },
         });
   await serve({
-    type: mode === "wrong-type" ? "KeyManager" : "WorkloadAttestor",
+    type: "WorkloadAttestor",
     plugin,
     services: mode === "no-config" ? [] : [config],
   });
