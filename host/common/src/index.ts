@@ -1,1 +1,3 @@
-export {};
+export * from "./log/logger.js";
+export * from "./catalog/index.js";
+export * from "./facades/index.js";

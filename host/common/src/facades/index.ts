@@ -1,0 +1,8 @@
+export { KeyManagerFacade, KeyType, HashAlgorithm, type ManagedKey, type SignerOpts } from "./keymanager.js";
+export { WorkloadAttestorFacade, type Selector } from "./workloadattestor.js";
+export {
+  ServerNodeAttestorFacade,
+  AgentNodeAttestorFacade,
+  type AttestationResult,
+  type AgentAttestation,
+} from "./nodeattestor.js";
