@@ -48,7 +48,7 @@ if (mode === "garbage") {
             return { selectorValues: [`pid:${req.pid}`, `config:${configured}`, `self:${process.pid}`] };
           },
         });
-  await serve({
+  serve({
     type: "WorkloadAttestor",
     plugin,
     services: mode === "no-config" ? [] : [config],
