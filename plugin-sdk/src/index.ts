@@ -16,3 +16,19 @@ export { workloadAttestor, type WorkloadAttestorImpl } from "./types/workloadatt
 export { upstreamAuthority, type UpstreamAuthorityImpl } from "./types/upstreamauthority.js";
 export { svidStore, type SVIDStoreImpl } from "./types/svidstore.js";
 export { bundlePublisher, credentialComposer, notifier } from "./types/server-extras.js";
+// Typed plugin configuration: decodePluginConfig(schema, hclConfiguration) parses the text the host
+// sends (JSON fast path, HCL v1 otherwise) and names the key in every error.
+export {
+  ConfigError,
+  decodePluginConfig,
+  str,
+  int,
+  num,
+  bool,
+  duration,
+  oneOf,
+  list,
+  object,
+  map,
+  type Infer,
+} from "@signet/config";
