@@ -514,6 +514,17 @@ describe.runIf(haveGo)("B: Signet's TypeScript plugin under Go go-plugin hosts",
     expect(started).toBeDefined();
     expect(gone(Number(started!.pid))).toBe(true);
 
+    // The SDK's decodePluginConfig reads SPIRE's HCL text and names the line and key.
+    const invalid = host([
+      "-mode",
+      "spire",
+      "-config",
+      agentConfig(`  WorkloadAttestor "interop" {\n    plugin_cmd = "${pluginBin}"\n    plugin_data { colour = "purple" }\n  }`),
+    ]);
+    expect((await invalid.event("error")).error).toBe(
+      'failed to configure plugin "interop": rpc error: code = InvalidArgument desc = plugin configuration:1: colour: expected one of "red", "green", "blue", got "purple"',
+    );
+
     const right = sha256(pluginBin);
     const wrong = `${right.slice(0, -1)}${right.endsWith("0") ? "1" : "0"}`;
     const refused = host([

@@ -3,7 +3,7 @@
  * run Signet plugins under Go go-plugin hosts (SPIRE's own catalog among them).
  * Attest answers with selectors describing the session:
  *   pid:<pid>                 the PID asked about
- *   config:<colour>           from the configuration (JSON, or an HCL v1 `colour = "…"` line)
+ *   config:<colour>           from the configuration, read with the SDK's decodePluginConfig (JSON or HCL v1)
  *   raw-config:<base64>       the exact hcl_configuration text Configure received
  *   trust-domain:<name>       from Configure's core configuration
  *   host-services:<a,b>       the host service names offered at Init
@@ -16,7 +16,19 @@
  * "colour: must be one of red, green, blue").
  */
 import { MetricsService } from "@signet/proto/spire/hostservice/common/metrics/v1/metrics";
-import { Code, RpcError, configService, createClient, createLogger, serve, workloadAttestor, type HostConnection } from "@signet/plugin-sdk";
+import {
+  Code,
+  RpcError,
+  configService,
+  createClient,
+  createLogger,
+  decodePluginConfig,
+  object,
+  oneOf,
+  serve,
+  workloadAttestor,
+  type HostConnection,
+} from "@signet/plugin-sdk";
 
 const metricsServiceName = "spire.hostservice.common.metrics.v1.Metrics";
 const mode = process.argv[2] ?? "good";
@@ -31,22 +43,12 @@ let settings: Settings | undefined;
 let host: HostConnection | undefined;
 let calls = 0;
 
-/** The fixture's own reading of its configuration; real plugins need an HCL v1 decoder. */
-function colourOf(text: string): string {
-  const trimmed = text.trim();
-  if (trimmed === "") return "";
-  if (trimmed.startsWith("{")) return String((JSON.parse(trimmed) as Record<string, unknown>).colour ?? "");
-  const m = /^\s*"?colour"?\s*=\s*"([^"]*)"\s*$/m.exec(text);
-  if (!m) throw new Error(`cannot read colour from configuration ${JSON.stringify(text)}`);
-  return m[1]!;
-}
+const schema = object({ colour: oneOf(["red", "green", "blue"]) });
 
 const config = configService<Settings>({
-  parse(text, core) {
-    const colour = colourOf(text);
-    if (mode === "bad-config" || !["red", "green", "blue"].includes(colour)) {
-      throw new Error("colour: must be one of red, green, blue");
-    }
+  async parse(text, core) {
+    if (mode === "bad-config") throw new Error("colour: must be one of red, green, blue");
+    const { colour } = await decodePluginConfig(schema, text);
     return { colour, raw: text, trustDomain: core.trustDomain };
   },
   apply(value) {
