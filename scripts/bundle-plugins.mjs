@@ -7,7 +7,8 @@
 // `node -e 0` (a measured figure, see bench/plugin-rpc). Plugin entry points
 // must not use top-level await (the bundle is CommonJS).
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -37,8 +38,16 @@ export async function bundlePlugin(entry, outDir, { type, sourceConditions = fal
     logLevel: "warning",
   });
   const launcher = join(outDir, "plugin.mjs");
-  copyFileSync(join(root, "scripts", "plugin-launcher.mjs"), launcher);
-  chmodSync(launcher, 0o755);
+  const template = readFileSync(join(root, "scripts", "plugin-launcher.mjs"), "utf8");
+  const sha256 = (file) => createHash("sha256").update(readFileSync(file)).digest("hex");
+  const writeLauncher = (cacheHash) => {
+    writeFileSync(
+      launcher,
+      template.replace("__SIGNET_BUNDLE_SHA256__", sha256(bundle)).replace("__SIGNET_CACHE_SHA256__", cacheHash),
+    );
+    chmodSync(launcher, 0o755);
+  };
+  writeLauncher("");
   rmSync(`${bundle}.cache`, { force: true });
   // A warm-up that fails only costs the cache; the launcher makes one on first real start.
   spawnSync(process.execPath, [launcher], {
@@ -46,6 +55,8 @@ export async function bundlePlugin(entry, outDir, { type, sourceConditions = fal
     stdio: "ignore",
     timeout: 20_000,
   });
+  // Pin the cache the warm-up made (without one, the plugin compiles from source).
+  if (existsSync(`${bundle}.cache`)) writeLauncher(sha256(`${bundle}.cache`));
   return launcher;
 }
 

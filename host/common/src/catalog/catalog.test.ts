@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync, mkdtempSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Code, RpcError } from "@signet/proto";
 import { WorkloadAttestorService } from "@signet/proto/spire/plugin/agent/workloadattestor/v1/workloadattestor";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -118,6 +118,15 @@ describe("loading", () => {
     const sum = createHash("sha256").update(readFileSync(pluginFile)).digest("hex");
     const c = await load([request("good", { checksum: sum })]);
     expect(c.get("WorkloadAttestor", "test")!.state).toBe("ready");
+  });
+
+  it("a plugin_checksum of a bundled plugin's executable pins its code: a tampered bundle does not run", async () => {
+    const launcher = await buildPlugin(join(__dirname, "../../../../test/fakes/plugins/test-workloadattestor.ts"), "tampered-workloadattestor");
+    const sum = createHash("sha256").update(readFileSync(launcher)).digest("hex");
+    const bundle = join(dirname(launcher), "plugin.cjs");
+    writeFileSync(bundle, `${readFileSync(bundle, "utf8")}\n;globalThis.evil = 1;`);
+    const msg = await loadError([request("good", { source: { kind: "cmd", path: launcher }, checksum: sum })]);
+    expect(msg).toMatch(/exited before the handshake \(exit code 1\): .*plugin\.cjs: contents do not match the checksum pinned in/);
   });
 
   it("names a missing or non-executable program", async () => {
