@@ -70,7 +70,7 @@ function commandFromPackage(packageName: string, ctx: ResolveContext, builtin: b
     throw new ResolveError(`package ${packageName} is a ${info.type} plugin, not a ${ctx.type} plugin`);
   }
   if (Array.isArray(info.sides) && !info.sides.includes(ctx.side)) {
-    throw new ResolveError(`package ${packageName} is a ${info.sides.join("/")}-side plugin and cannot run in the ${ctx.side}`);
+    throw new ResolveError(`package ${packageName} runs only in the ${info.sides.join(" and ")}, not in the ${ctx.side}`);
   }
   const bin = typeof pkg.bin === "string" ? pkg.bin : pkg.bin ? Object.values(pkg.bin)[0] : undefined;
   if (!bin) throw new ResolveError(`package ${packageName} declares no "bin" entry to run`);
