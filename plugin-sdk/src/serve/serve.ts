@@ -2,7 +2,7 @@ import { randomInt } from "node:crypto";
 import { chmodSync, chownSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server, ServerCredentials, setLogger, setLogVerbosity, logVerbosity } from "@grpc/grpc-js";
 import { type ServiceRegistration, unlimitedMessageSize } from "@signet/proto";
 import { type Logger, createLogger } from "../log/logger.js";
 import {
@@ -60,6 +60,9 @@ export async function serve(options: ServeOptions): Promise<RunningPlugin> {
     process.exit(1);
   }
   const log = options.logger ?? createLogger();
+  // grpc-js prints its own "E …" lines on stderr; keep stderr all JSON for the host.
+  setLogVerbosity(logVerbosity.ERROR);
+  setLogger({ error: (...args: unknown[]) => log.debug("grpc-js", { detail: args.map(String).join(" ") }) });
   const appVersion = negotiateAppVersion(process.env);
 
   const broker = new Broker();
@@ -97,10 +100,16 @@ export async function serve(options: ServeOptions): Promise<RunningPlugin> {
   ];
   for (const r of registrations) server.addService(r.definition, r.implementation);
 
-  await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix:${socketPath}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-  );
-  applySocketGroup(socketPath, process.env.PLUGIN_UNIX_SOCKET_GROUP, log);
+  try {
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(`unix:${socketPath}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    );
+    applySocketGroup(socketPath, process.env.PLUGIN_UNIX_SOCKET_GROUP, log);
+  } catch (e) {
+    // Nothing is on stdout yet, so the host reports "exited before the handshake" with this line.
+    log.error("Plugin failed to start", { error: `cannot listen on ${socketPath}: ${(e as Error).message}` });
+    process.exit(1);
+  }
 
   process.stdout.write(handshakeLine("unix", socketPath, appVersion));
   stdio.captureStdout();

@@ -144,6 +144,12 @@ describe("loading", () => {
     expect(msg).toMatch(/exited before the handshake \(exit code 2\): fatal: cannot open \/nonexistent\/key/);
   });
 
+  it("reports a plugin that cannot listen, in one line from its own log", async () => {
+    const msg = await loadError([request("good")], { env: { ...process.env, PLUGIN_UNIX_SOCKET_DIR: "/nonexistent/dir" } });
+    expect(msg).toMatch(/exited before the handshake \(exit code 1\): .*Plugin failed to start: cannot listen on \/nonexistent\/dir\/plugin\d+/);
+    expect(msg).not.toMatch(/\n/);
+  });
+
   it("reports a bad handshake line", async () => {
     expect(await loadError([request("garbage")])).toMatch(/unrecognized handshake line "hello, I am not a plugin"/);
   });
