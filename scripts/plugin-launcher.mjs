@@ -20,6 +20,8 @@ import vm from "node:vm";
 
 const bundleSha256 = "__SIGNET_BUNDLE_SHA256__";
 const cacheSha256 = "__SIGNET_CACHE_SHA256__";
+/** Rarely used dependencies kept beside the bundle (name -> SHA-256 of <name>.cjs). */
+const sidecars = "__SIGNET_SIDECARS__";
 
 const dir = dirname(fileURLToPath(import.meta.url));
 const file = join(dir, "plugin.cjs");
@@ -27,7 +29,7 @@ const cacheFile = `${file}.cache`;
 const warmup = process.env.SIGNET_PLUGIN_WARMUP === "1";
 const sha256 = (data) => createHash("sha256").update(data).digest("hex");
 
-const source = readFileSync(file);
+let source = readFileSync(file);
 if (sha256(source) !== bundleSha256) {
   process.stderr.write(`${file}: contents do not match the checksum pinned in ${join(dir, "plugin.mjs")}; refusing to run\n`);
   process.exit(1);
@@ -45,12 +47,34 @@ const script = new vm.Script(`(function (exports, require, module, __filename, _
   filename: file,
   cachedData,
 });
+// V8 keeps its own copy of the source; these buffers would otherwise live as long as the plugin.
+source = undefined;
+cachedData = undefined;
+const baseRequire = createRequire(file);
+const loadedSidecars = new Map();
+/** require() for the bundle: "signet-sidecar:<name>" loads a pinned file beside it on first use. */
+function bundleRequire(id) {
+  if (!id.startsWith("signet-sidecar:")) return baseRequire(id);
+  const name = id.slice("signet-sidecar:".length);
+  if (!loadedSidecars.has(name)) {
+    const path = join(dir, `${name}.cjs`);
+    const code = readFileSync(path);
+    if (!Object.hasOwn(sidecars, name) || sha256(code) !== sidecars[name]) {
+      throw new Error(`${path}: contents do not match the checksum pinned in ${join(dir, "plugin.mjs")}`);
+    }
+    const mod = { exports: {} };
+    new vm.Script(`(function (exports, require, module, __filename, __dirname) {${code.toString("utf8")}\n})`, { filename: path })
+      .runInThisContext()(mod.exports, baseRequire, mod, path, dir);
+    loadedSidecars.set(name, mod.exports);
+  }
+  return loadedSidecars.get(name);
+}
+bundleRequire.resolve = baseRequire.resolve;
 const module = { exports: {} };
-script.runInThisContext()(module.exports, createRequire(file), module, file, dir);
+script.runInThisContext()(module.exports, bundleRequire, module, file, dir);
 if (warmup) {
-  // Let the plugin start serving so the cache holds the functions startup runs.
-  setTimeout(() => {
-    writeFileSync(cacheFile, script.createCachedData());
-    process.exit(0);
-  }, 500);
+  // The bundler drives this run like a host (handshake, Init, Configure,
+  // Shutdown); the cache written on exit holds every function that took.
+  process.on("exit", () => writeFileSync(cacheFile, script.createCachedData()));
+  setTimeout(() => process.exit(0), 5_000).unref();
 }
