@@ -1,11 +1,11 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  resolve: {
-    // Workspace packages resolve to their TypeScript sources in tests, so a
-    // unit test never runs against a stale dist/.
-    conditions: ["signet-source"],
-  },
+  // Workspace packages resolve to their TypeScript sources in tests, so a
+  // unit test never runs against a stale dist/. Vitest loads test modules
+  // through Vite's SSR pipeline, which takes its conditions from `ssr`.
+  resolve: { conditions: ["signet-source"] },
+  ssr: { resolve: { conditions: ["signet-source"], externalConditions: ["signet-source"] } },
   test: {
     include: ["**/src/**/*.test.ts", "test/e2e/**/*.test.ts", "bench/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
