@@ -24,7 +24,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
 const quick = process.argv.includes("--quick");
 const rounds = quick ? 2 : 5;
-const callsPerRound = quick ? 300 : 1000;
+// Unary calls are interleaved in small blocks after a long warm-up of both
+// paths, so neither side is measured while its JIT is still warming or while
+// the other process was just descheduled.
+const unaryRounds = quick ? 4 : 12;
+const callsPerRound = quick ? 200 : 500;
+const warmupCalls = quick ? 1000 : 3000;
 const spawnsPerRound = quick ? 3 : 6;
 const log = createLogger({ level: "error" });
 
@@ -57,7 +62,7 @@ async function startFloor() {
 }
 
 async function timeCalls(call, n) {
-  for (let i = 0; i < 100; i++) await call(); // warm-up
+  for (let i = 0; i < 50; i++) await call();
   const t = [];
   for (let i = 0; i < n; i++) {
     const s = process.hrtime.bigint();
@@ -74,7 +79,11 @@ async function measureUnary() {
   const pluginCall = () => km.getPublicKeys({});
   const floorT = [];
   const pluginT = [];
-  for (let r = 0; r < rounds; r++) {
+  for (let i = 0; i < warmupCalls; i++) {
+    await floor.call();
+    await pluginCall();
+  }
+  for (let r = 0; r < unaryRounds; r++) {
     floorT.push(...(await timeCalls(floor.call, callsPerRound)));
     pluginT.push(...(await timeCalls(pluginCall, callsPerRound)));
   }
@@ -131,8 +140,11 @@ function pssMiB(pid) {
   return { pss: kb("Pss") / 1024, rss: kb("Rss") / 1024, anon: kb("Pss_Anon") / 1024 };
 }
 
+// Six plugins alive together, then six bare grpc-js servers, each after 100
+// calls and 3 s idle, as the reference figure was taken: PSS divides Node's
+// shared file pages among the processes mapping them, so the count matters.
 async function measureMemory() {
-  const catalog = await Catalog.load(["a", "b", "c"].map((n) => pluginRequest(n)), catalogOptions);
+  const catalog = await Catalog.load(["a", "b", "c", "d", "e", "f"].map((n) => pluginRequest(n)), catalogOptions);
   for (const p of catalog.all()) {
     const km = p.client(KeyManagerService);
     for (let i = 0; i < 100; i++) await km.getPublicKeys({});
@@ -140,7 +152,14 @@ async function measureMemory() {
   await new Promise((r) => setTimeout(r, 3000));
   const each = catalog.all().map((p) => pssMiB(p.pid));
   await catalog.close();
-  return { pss: median(each.map((e) => e.pss)), rss: median(each.map((e) => e.rss)), anon: median(each.map((e) => e.anon)) };
+
+  const floors = await Promise.all([1, 2, 3, 4, 5, 6].map(() => startFloor()));
+  for (const f of floors) for (let i = 0; i < 100; i++) await f.call();
+  await new Promise((r) => setTimeout(r, 3000));
+  const floorEach = floors.map((f) => pssMiB(f.pid));
+  for (const f of floors) f.stop();
+  const sum = (xs) => ({ pss: median(xs.map((e) => e.pss)), rss: median(xs.map((e) => e.rss)), anon: median(xs.map((e) => e.anon)) });
+  return { plugin: sum(each), floor: sum(floorEach) };
 }
 
 const unary = await measureUnary();
@@ -152,7 +171,8 @@ const rows = [
   ["unary p99 (ms)", unary.plugin.p99, unary.floor.p99, unary.plugin.p99 / unary.floor.p99, "-"],
   ["cold start, spawn->configured (ms)", starts.coldStart, starts.bareSpawn, starts.coldStart / starts.bareSpawn, "<= 1.5x"],
   ["six plugins in parallel (ms)", starts.parallel6, 800, starts.parallel6 / 800, "<= 800 ms"],
-  ["idle plugin PSS (MiB)", memory.pss, 20, memory.pss / 20, "<= 20 MiB"],
+  ["idle plugin PSS (MiB)", memory.plugin.pss, 20, memory.plugin.pss / 20, "<= 20 MiB"],
+  ["idle bare grpc-js server PSS (MiB)", memory.floor.pss, "-", "-", "(floor)"],
 ];
 const fmt = (v) => (typeof v === "number" ? v.toFixed(2) : v);
 console.log(`bench/plugin-rpc (${quick ? "quick" : "full"}; node ${process.version})`);
@@ -160,7 +180,10 @@ console.log(["figure".padEnd(36), "measured".padStart(10), "floor/limit".padStar
 for (const [name, m, f, ratio, target] of rows) {
   console.log([name.padEnd(36), fmt(m).padStart(10), fmt(f).padStart(12), fmt(ratio).padStart(7), `  ${target}`].join(""));
 }
-console.log(`(idle plugin RSS ${memory.rss.toFixed(1)} MiB, anonymous PSS ${memory.anon.toFixed(1)} MiB)`);
+console.log(
+  `(idle plugin RSS ${memory.plugin.rss.toFixed(1)} MiB, anonymous ${memory.plugin.anon.toFixed(1)} MiB; ` +
+    `bare grpc-js server RSS ${memory.floor.rss.toFixed(1)} MiB, anonymous ${memory.floor.anon.toFixed(1)} MiB)`,
+);
 
 const out = join(root, "bench", "results");
 mkdirSync(out, { recursive: true });

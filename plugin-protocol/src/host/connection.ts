@@ -39,7 +39,6 @@ export class PluginConnection {
   async initialize(hostServices: HostServiceServer, deadlineMs: number): Promise<ReadonlySet<string>> {
     this.broker = this.client(GRPCBrokerService).startStream();
     void this.drainBroker(this.broker);
-    this.drainStdio();
     // Announce right before Init: the plugin forgets an announcement after 5 s.
     this.broker.send({ serviceId: hostServiceBrokerId, network: "unix", address: hostServices.address, knock: undefined });
     const res = await this.client(InitService).init(
@@ -47,6 +46,8 @@ export class PluginConnection {
       { deadline: deadlineMs },
     );
     this.pluginServices = new Set(res.pluginServiceNames);
+    // Plugins buffer what they print until a host streams it, so this can wait until the start-up calls are done.
+    this.drainStdio();
     return this.pluginServices;
   }
 

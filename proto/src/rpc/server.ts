@@ -61,14 +61,24 @@ type Call =
   | ServerReadableStream<unknown, unknown>
   | ServerDuplexStream<unknown, unknown>;
 
+/** The call's context; the abort signal and peer are built only if a handler asks (most never do). */
 function contextOf(path: string, call: Call): CallContext {
-  const controller = new AbortController();
-  (call as unknown as NodeJS.EventEmitter).on("cancelled", () => controller.abort());
+  let controller: AbortController | undefined;
   return {
     method: path,
     metadata: call.metadata as Metadata,
-    peer: call.getPeer(),
-    signal: controller.signal,
+    get peer() {
+      return call.getPeer();
+    },
+    get signal() {
+      if (!controller) {
+        const c = new AbortController();
+        controller = c;
+        if (call.cancelled) c.abort();
+        else (call as unknown as NodeJS.EventEmitter).once("cancelled", () => c.abort());
+      }
+      return controller.signal;
+    },
   };
 }
 
