@@ -9,7 +9,7 @@
 export type { LogLevel, ProtocolLog } from "./log.js";
 
 export { parseHandshakeLine, HandshakeError, type Handshake } from "./host/handshake.js";
-export { launchPlugin, verifyChecksum, LaunchError, type LaunchCommand, type LaunchOptions, type LaunchedPlugin } from "./host/launch.js";
+export { launchPlugin, pluginEnvironment, verifyChecksum, LaunchError, type LaunchCommand, type LaunchOptions, type LaunchedPlugin } from "./host/launch.js";
 export { PluginConnection } from "./host/connection.js";
 export { HostServiceServer } from "./host/host-services.js";
 export { relayPluginLine, LineTail } from "./host/stderr-log.js";

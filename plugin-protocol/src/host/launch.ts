@@ -37,8 +37,14 @@ export class LaunchError extends Error {
   override readonly name = "LaunchError";
 }
 
-/** go-plugin's defaults for TCP plugins (Windows); SPIRE does not override them. */
-const portRange = { PLUGIN_MIN_PORT: "10000", PLUGIN_MAX_PORT: "25000" };
+/**
+ * The environment a go-plugin host gives a plugin, as SPIRE does: its own
+ * environment plus the cookie (`<Type>=<Type>`), the protocol versions it
+ * offers, and go-plugin's default port range for TCP plugins (Windows).
+ */
+export function pluginEnvironment(type: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...base, [type]: type, PLUGIN_PROTOCOL_VERSIONS: "1", PLUGIN_MIN_PORT: "10000", PLUGIN_MAX_PORT: "25000" };
+}
 
 /** util-linux's setpriv gives the child a parent-death signal, which Node cannot set itself. */
 const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
@@ -56,12 +62,7 @@ export async function launchPlugin(options: LaunchOptions): Promise<LaunchedPlug
   checkFile(command);
   if (options.checksum !== undefined) verifyChecksum(command.file, options.checksum);
 
-  const env: NodeJS.ProcessEnv = {
-    ...(options.env ?? process.env),
-    [options.type]: options.type,
-    PLUGIN_PROTOCOL_VERSIONS: "1",
-    ...portRange,
-  };
+  const env = pluginEnvironment(options.type, options.env ?? process.env);
   const [file, args] = command.node
     ? [process.execPath, [command.file, ...command.args]]
     : [command.file, [...command.args]];

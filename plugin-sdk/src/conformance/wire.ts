@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { HealthService } from "@signet/proto/grpc/health/v1/health";
-import { HostServiceServer, PluginConnection, type ProtocolLog, parseHandshakeLine } from "@signet/plugin-protocol";
+import { HostServiceServer, PluginConnection, type ProtocolLog, parseHandshakeLine, pluginEnvironment } from "@signet/plugin-protocol";
 import { type ResolvedPlugin, configText } from "./plugin.js";
 import { shutdownGraceMs } from "./harness.js";
 import { withTimeout } from "./suite.js";
@@ -38,7 +38,7 @@ export function hostEnvironment(plugin: ResolvedPlugin, withCookie: boolean): No
   const env: NodeJS.ProcessEnv = { ...process.env, ...plugin.env };
   delete env[plugin.type];
   if (!withCookie) return env;
-  return { ...env, [plugin.type]: plugin.type, PLUGIN_PROTOCOL_VERSIONS: "1", PLUGIN_MIN_PORT: "10000", PLUGIN_MAX_PORT: "25000" };
+  return pluginEnvironment(plugin.type, env);
 }
 
 function command(plugin: ResolvedPlugin): [string, string[]] {
