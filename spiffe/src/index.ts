@@ -1,1 +1,4 @@
-export {};
+/**
+ * @signet/spiffe: the SPIFFE library for Node workloads and for Signet hosts.
+ */
+export * from "./id/index.js";
