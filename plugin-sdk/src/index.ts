@@ -12,6 +12,22 @@ export { createLogger, hclogTimestamp, type Logger, type LogLevel, type LogField
 export { Code, RpcError, createClient, implement, type AsyncService, type CallContext } from "@signet/proto";
 export { keyManager, type ServerKeyManagerImpl, type AgentKeyManagerImpl } from "./types/keymanager.js";
 export { nodeAttestor, type ServerNodeAttestorImpl, type AgentNodeAttestorImpl } from "./types/nodeattestor.js";
+// KeyManager keys for plugins that hold their own (memory, disk): generation, the store answering
+// GetPublicKey(s)/SignData, and digest signing as Go's crypto.Signer does. See src/keys/.
+export {
+  KeyStore,
+  KeyType,
+  KeyManagerError,
+  generateKeyEntry,
+  keyEntryFromPrivateKey,
+  fingerprintOf,
+  isKeyType,
+  type KeyManagerErrorKind,
+  type PublicKeyInfo,
+  type KeyEntry,
+  type SignerOpts,
+  type Signature,
+} from "./keys/index.js";
 export { workloadAttestor, type WorkloadAttestorImpl } from "./types/workloadattestor.js";
 export { upstreamAuthority, type UpstreamAuthorityImpl } from "./types/upstreamauthority.js";
 export { svidStore, type SVIDStoreImpl } from "./types/svidstore.js";

@@ -21,7 +21,7 @@ export interface Hash {
   readonly oidArc: number;
 }
 
-/** HashAlgorithm values (spire.plugin.*.keymanager.v1) this plugin signs with. */
+/** HashAlgorithm values (spire.plugin.*.keymanager.v1) a KeyManager signs with. */
 export const hashes: ReadonlyMap<number, Hash> = new Map([
   [4, { name: "SHA224", node: "sha224", size: 28, oidArc: 4 }],
   [5, { name: "SHA256", node: "sha256", size: 32, oidArc: 1 }],
