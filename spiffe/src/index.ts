@@ -2,3 +2,4 @@
  * @signet/spiffe: the SPIFFE library for Node workloads and for Signet hosts.
  */
 export * from "./id/index.js";
+export * from "./x509/index.js";

@@ -1,0 +1,30 @@
+export { CsrError, X509Error, type CsrErrorKind, type X509ErrorKind } from "./errors.js";
+export { parseCsr, maxCsrBytes, type CertificateRequest } from "./csr.js";
+export { type PublicKeyAlgorithm } from "./keys.js";
+export { defaultX509CaSubject, defaultX509SvidSubject, encodeName, type DistinguishedName, type NameAttribute } from "./name.js";
+export {
+  defaultX509CaTtlSeconds,
+  defaultX509SvidTtlSeconds,
+  intermediateCaTemplate,
+  newSerialNumber,
+  notBeforeCushionMs,
+  selfSignedCaTemplate,
+  x509SvidTemplate,
+  type CertificateTemplate,
+  type IntermediateCaParams,
+  type Issuer,
+  type X509CaParams,
+  type X509SvidParams,
+} from "./template.js";
+export {
+  assembleCertificate,
+  encodeTbs,
+  keyObjectSigner,
+  mintCertificate,
+  mintCertificateSync,
+  signatureAlgorithmFor,
+  spkiOf,
+  type SignatureAlgorithm,
+  type X509Signer,
+} from "./mint.js";
+export { issuerFromCertificate, readCertificate, type CertificateFields } from "./certificate.js";
