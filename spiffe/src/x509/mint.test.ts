@@ -1,12 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { generateKeyPairSync, X509Certificate, type KeyObject } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { SpiffeId, TrustDomain } from "../id/index.js";
 import { X509Error } from "./errors.js";
 import { issuerFromCertificate, readCertificate } from "./certificate.js";
+import { parseCsr } from "./csr.js";
 import { keyObjectSigner, mintCertificate, mintCertificateSync, spkiOf, type X509Signer } from "./mint.js";
 import { intermediateCaTemplate, selfSignedCaTemplate, x509SvidTemplate } from "./template.js";
 
@@ -183,5 +184,25 @@ describe("intermediate CA", () => {
     const rootPath = write("root.pem", root.der);
     writeFileSync(join(dir, "untrusted.pem"), pem(interDer));
     expect(openssl(["verify", "-attime", String(now.getTime() / 1000), "-CAfile", rootPath, "-untrusted", join(dir, "untrusted.pem"), leafPath])).toMatch(/: OK/);
+  });
+});
+
+describe("CSR to SVID", () => {
+  it("copies an openssl CSR's SPKI into a leaf that verifies against the CA", () => {
+    const ca = selfSignedCa("ec-p256");
+    const csrPath = join(dir, "req.der");
+    const keyPath = join(dir, "req-key.pem");
+    openssl(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", keyPath, "-subj", "/O=ignored", "-outform", "DER", "-out", csrPath]);
+    const csr = parseCsr(readFileSync(csrPath));
+    const der = mintCertificateSync(
+      x509SvidTemplate({ spiffeId: SpiffeId.parse("spiffe://example.org/spire/agent/join_token/abc"), spki: csr.spki, issuer: issuerFromCertificate(ca.der), now }),
+      ca.signer,
+    );
+    const cert = new X509Certificate(der);
+    expect(cert.verify(ca.publicKey)).toBe(true);
+    expect(cert.checkPrivateKey(createPrivateKey(readFileSync(keyPath)))).toBe(true);
+    expect(cert.subject).toBe("C=US\nO=SPIRE");
+    const caPath = write("csr-ca.pem", ca.der);
+    expect(openssl(["verify", "-partial_chain", "-attime", String(now.getTime() / 1000), "-CAfile", caPath, write("csr-leaf.pem", der)])).toMatch(/: OK/);
   });
 });
