@@ -21,7 +21,6 @@ export {
   generateKeyEntry,
   keyEntryFromPrivateKey,
   fingerprintOf,
-  isKeyType,
   type KeyManagerErrorKind,
   type PublicKeyInfo,
   type KeyEntry,
