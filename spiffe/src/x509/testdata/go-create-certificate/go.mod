@@ -1,0 +1,3 @@
+module signet.test/go-create-certificate
+
+go 1.22
