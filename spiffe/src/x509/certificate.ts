@@ -25,7 +25,7 @@ export function readCertificate(der: Buffer): CertificateFields {
   }
 }
 
-/** The Issuer view of a CA certificate, for x509SvidTemplate and intermediateCaTemplate. */
+/** The Issuer view of a CA certificate, for x509SvidTemplate and upstreamSignedCaTemplate. */
 export function issuerFromCertificate(der: Buffer): Issuer {
   const { subject, subjectKeyId, notAfter } = readCertificate(der);
   return { subject, subjectKeyId, notAfter };

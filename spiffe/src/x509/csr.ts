@@ -43,7 +43,8 @@ const signatureAlgorithms: Record<string, SignatureCheck> = {
 
 /**
  * Parses a CSR given as DER or PEM, verifies its signature and applies the SVID rules SPIRE
- * applies to requests (at most one URI SAN).
+ * applies to requests (at most one URI SAN; SPIRE's MintX509SVID wording). Whether a URI SAN is
+ * required, and which, is the caller's policy: agents' attestation CSRs carry none.
  */
 export function parseCsr(input: Buffer | Uint8Array | string): CertificateRequest {
   let parsed: ParsedRequest;
@@ -68,7 +69,8 @@ export function parseCsr(input: Buffer | Uint8Array | string): CertificateReques
   } catch (err) {
     throw new CsrError("signature", `failed to verify CSR signature: ${messageOf(err)}`);
   }
-  if (!ok) throw new CsrError("signature", `failed to verify CSR signature: ${check.name} signature does not match the public key`);
+  // Go's CheckSignature wording, which SPIRE puts after the colon.
+  if (!ok) throw new CsrError("signature", `failed to verify CSR signature: ${check.keyType === "ec" ? "x509: ECDSA verification failure" : "crypto/rsa: verification error"}`);
   return { ...request, publicKey };
 }
 
@@ -155,7 +157,7 @@ function parseRequestedExtensions(extensions: DerElement): { uriSan: string | un
       else if ((name.tag & 0xc0) !== 0x80) throw new DerError("subjectAltName: entry is not a GeneralName");
     }
   }
-  if (uris.length > 1) throw new CsrError("invalid", "CSR must not contain more than one URI SAN");
+  if (uris.length > 1) throw new CsrError("invalid", "only one URI SAN is expected");
   return { uriSan: uris[0], dnsSans };
 }
 

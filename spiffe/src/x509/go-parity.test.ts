@@ -1,20 +1,21 @@
 /**
  * Byte parity with SPIRE: for the same keys, serials and clock, our TBSCertificates must equal
- * the ones Go's x509.CreateCertificate builds from SPIRE's credtemplate templates
- * (testdata/go-create-certificate). ECDSA signatures are randomized, so the TBS is what we compare.
+ * the ones Go's x509.CreateCertificate builds from SPIRE's credtemplate templates and from
+ * x509svid.UpstreamCA.SignCSR's template (testdata/go-create-certificate). ECDSA signatures are randomized, so the TBS is what we compare.
  * Skipped where no Go toolchain is installed.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SpiffeId, TrustDomain } from "../id/index.js";
 import { issuerFromCertificate } from "./certificate.js";
+import { parseCsr, type CertificateRequest } from "./csr.js";
 import { encodeTbs, keyObjectSigner, mintCertificateSync, spkiOf } from "./mint.js";
-import { newSerialNumber, selfSignedCaTemplate, x509SvidTemplate } from "./template.js";
+import { newSerialNumber, selfSignedCaTemplate, upstreamSignedCaTemplate, x509SvidTemplate } from "./template.js";
 
 const hasGo = spawnSync("go", ["version"], { stdio: "ignore" }).status === 0;
 const source = fileURLToPath(new URL("./testdata/go-create-certificate", import.meta.url));
@@ -22,8 +23,13 @@ const source = fileURLToPath(new URL("./testdata/go-create-certificate", import.
 describe.skipIf(!hasGo)("parity with Go's CreateCertificate on SPIRE's templates", () => {
   const dir = mkdtempSync(join(tmpdir(), "signet-go-parity-"));
   const bin = join(dir, "go-create-certificate");
+  let caCsr: CertificateRequest;
   beforeAll(() => {
     execFileSync("go", ["build", "-o", bin, "."], { cwd: source, env: { ...process.env, GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod" }, stdio: "pipe" });
+    const csrPath = join(dir, "ca.csr");
+    execFileSync("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(dir, "ca.key"),
+      "-subj", "/C=US/O=SPIFFE/serialNumber=1234", "-addext", "subjectAltName=URI:spiffe://example.org", "-outform", "DER", "-out", csrPath], { stdio: "ignore" });
+    caCsr = parseCsr(readFileSync(csrPath));
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -60,10 +66,20 @@ describe.skipIf(!hasGo)("parity with Go's CreateCertificate on SPIRE's templates
             Now: Math.floor(now.getTime() / 1000),
             DNS: dnsNames,
             ID: id,
+            CaCsr: caCsr.raw.toString("base64"),
+            CaCsrSerial: leafSerial.toString(),
           };
-          const go = JSON.parse(execFileSync(bin, { input: JSON.stringify(input), encoding: "utf8" })) as { caTbs: string; leafTbs: string };
+          const go = JSON.parse(execFileSync(bin, { input: JSON.stringify(input), encoding: "utf8" })) as Record<"caTbs" | "leafTbs" | "upstreamTbs", string>;
           expect(encodeTbs(caTemplate, signer.algorithm).toString("hex")).toBe(Buffer.from(go.caTbs, "base64").toString("hex"));
           expect(encodeTbs(leafTemplate, signer.algorithm).toString("hex")).toBe(Buffer.from(go.leafTbs, "base64").toString("hex"));
+          const upstreamTemplate = upstreamSignedCaTemplate({
+            trustDomain: TrustDomain.parse("example.org"),
+            csr: caCsr,
+            issuer: issuerFromCertificate(caDer),
+            now,
+            serial: leafSerial,
+          });
+          expect(encodeTbs(upstreamTemplate, signer.algorithm).toString("hex")).toBe(Buffer.from(go.upstreamTbs, "base64").toString("hex"));
         }
       });
     }

@@ -1,17 +1,19 @@
 export { CsrError, X509Error, type CsrErrorKind, type X509ErrorKind } from "./errors.js";
 export { parseCsr, maxCsrBytes, type CertificateRequest } from "./csr.js";
 export { type PublicKeyAlgorithm } from "./keys.js";
-export { defaultX509CaSubject, defaultX509SvidSubject, encodeName, type DistinguishedName, type NameAttribute } from "./name.js";
+export { defaultX509CaSubject, defaultX509SvidSubject, distinguishedNameFrom, encodeName, type DistinguishedName, type NameAttribute } from "./name.js";
 export {
+  defaultUpstreamCaTtlSeconds,
   defaultX509CaTtlSeconds,
   defaultX509SvidTtlSeconds,
-  intermediateCaTemplate,
   newSerialNumber,
   notBeforeCushionMs,
   selfSignedCaTemplate,
+  upstreamSignedCaTemplate,
   x509SvidTemplate,
   type CertificateTemplate,
-  type IntermediateCaParams,
+  type CaRequest,
+  type UpstreamSignedCaParams,
   type Issuer,
   type X509CaParams,
   type X509SvidParams,

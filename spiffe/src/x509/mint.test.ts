@@ -9,7 +9,7 @@ import { X509Error } from "./errors.js";
 import { issuerFromCertificate, readCertificate } from "./certificate.js";
 import { parseCsr } from "./csr.js";
 import { keyObjectSigner, mintCertificate, mintCertificateSync, spkiOf, type X509Signer } from "./mint.js";
-import { intermediateCaTemplate, selfSignedCaTemplate, x509SvidTemplate } from "./template.js";
+import { selfSignedCaTemplate, upstreamSignedCaTemplate, x509SvidTemplate } from "./template.js";
 
 const dir = mkdtempSync(join(tmpdir(), "signet-x509-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -155,21 +155,32 @@ describe("X509-SVID leaf", () => {
   });
 });
 
-describe("intermediate CA", () => {
-  it("chains root -> intermediate -> leaf and verifies with openssl", () => {
+describe("upstream-signed CA", () => {
+  function caCsr(uri: string): { csr: ReturnType<typeof parseCsr>; privateKey: KeyObject } {
+    const csrPath = join(dir, "ca-req.der");
+    const keyPath = join(dir, "ca-req-key.pem");
+    openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", keyPath, "-subj", "/C=US/O=SPIFFE", "-addext", `subjectAltName=URI:${uri}`, "-outform", "DER", "-out", csrPath]);
+    return { csr: parseCsr(readFileSync(csrPath)), privateKey: createPrivateKey(readFileSync(keyPath)) };
+  }
+
+  it("chains upstream root -> server CA (from its CSR) -> leaf and verifies with openssl", () => {
     const root = selfSignedCa("ec-p384");
-    const interKeys = keyPair("ec-p256");
+    const { csr, privateKey } = caCsr("spiffe://example.org");
     const interDer = mintCertificateSync(
-      intermediateCaTemplate({ trustDomain: td, spki: spkiOf(interKeys.publicKey), issuer: issuerFromCertificate(root.der), ttlSeconds: 12 * 3600, now }),
+      upstreamSignedCaTemplate({ trustDomain: td, csr, issuer: issuerFromCertificate(root.der), now }),
       root.signer,
     );
     const inter = new X509Certificate(interDer);
     expect(inter.verify(root.publicKey)).toBe(true);
+    expect(inter.checkIssued(root.cert)).toBe(true);
     expect(inter.ca).toBe(true);
+    expect(inter.subject).toBe("C=US\nO=SPIFFE");
     expect(inter.subjectAltName).toBe("URI:spiffe://example.org");
+    expect(readCertificate(interDer).notAfter.getTime()).toBe(now.getTime() + 3600_000);
     const interText = openssl(["x509", "-noout", "-text", "-in", write("inter.pem", interDer)]);
     expect(interText).toMatch(/Authority Key Identifier/);
-    expect(interText).toMatch(/X509v3 Key Usage: critical\n\s+Certificate Sign, CRL Sign\n/);
+    expect(interText).toMatch(/X509v3 Basic Constraints: critical\n\s+CA:TRUE\n/);
+    expect(interText).toMatch(/X509v3 Key Usage: critical\n\s+Digital Signature, Certificate Sign, CRL Sign\n/);
 
     const leafDer = mintCertificateSync(
       x509SvidTemplate({
@@ -178,12 +189,22 @@ describe("intermediate CA", () => {
         issuer: issuerFromCertificate(interDer),
         now,
       }),
-      keyObjectSigner(interKeys.privateKey),
+      keyObjectSigner(privateKey),
     );
     const leafPath = write("leaf-of-inter.pem", leafDer);
     const rootPath = write("root.pem", root.der);
     writeFileSync(join(dir, "untrusted.pem"), pem(interDer));
     expect(openssl(["verify", "-attime", String(now.getTime() / 1000), "-CAfile", rootPath, "-untrusted", join(dir, "untrusted.pem"), leafPath])).toMatch(/: OK/);
+  });
+
+  it("refuses a CSR whose URI SAN is not the trust domain ID, or has none", () => {
+    const root = selfSignedCa("ec-p256");
+    const issuer = issuerFromCertificate(root.der);
+    const { csr } = caCsr("spiffe://other.org");
+    expect(() => upstreamSignedCaTemplate({ trustDomain: td, csr, issuer })).toThrow(
+      'CSR SPIFFE ID "spiffe://other.org" is not the trust domain ID for trust domain "example.org"',
+    );
+    expect(() => upstreamSignedCaTemplate({ trustDomain: td, csr: { ...csr, uriSan: undefined }, issuer })).toThrow("CSR must have exactly one URI SAN");
   });
 });
 

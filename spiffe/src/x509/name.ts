@@ -62,6 +62,32 @@ function directoryString(value: string): Buffer {
   return printable.test(value) ? printableString(value) : utf8String(value);
 }
 
+/**
+ * A parsed name as Go's pkix.Name.FillFromRDNSequence sees it: known attributes only (others are
+ * dropped when Go re-encodes), CN and serialNumber last-one-wins, the rest in order.
+ */
+export function distinguishedNameFrom(attributes: readonly NameAttribute[]): DistinguishedName {
+  const lists: Record<string, string[]> = {};
+  let commonName: string | undefined;
+  let serialNumber: string | undefined;
+  for (const { type, value } of attributes) {
+    if (type === Oid.commonName) commonName = value;
+    else if (type === Oid.serialNumber) serialNumber = value;
+    else (lists[type] ??= []).push(value);
+  }
+  return {
+    country: lists[Oid.country],
+    province: lists[Oid.province],
+    locality: lists[Oid.locality],
+    streetAddress: lists[Oid.streetAddress],
+    postalCode: lists[Oid.postalCode],
+    organization: lists[Oid.organization],
+    organizationalUnit: lists[Oid.organizationalUnit],
+    commonName,
+    serialNumber,
+  };
+}
+
 const stringTags = new Set<number>([Tag.utf8String, Tag.printableString, Tag.ia5String, 0x14 /* T61 */, 0x1e /* BMP */]);
 
 /** Reads a Name's attributes (bounded), for reporting a CSR's requested subject. */

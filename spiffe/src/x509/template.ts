@@ -8,7 +8,15 @@ import type { SpiffeId, TrustDomain } from "../id/index.js";
 import { bitString, boolean, implicit, octetString, oid, sequence } from "./der.js";
 import { X509Error } from "./errors.js";
 import { subjectKeyIdFromSpki } from "./keys.js";
-import { defaultX509CaSubject, defaultX509SvidSubject, encodeName, isEmptyName, type DistinguishedName } from "./name.js";
+import {
+  defaultX509CaSubject,
+  defaultX509SvidSubject,
+  distinguishedNameFrom,
+  encodeName,
+  isEmptyName,
+  type DistinguishedName,
+  type NameAttribute,
+} from "./name.js";
 import { Oid } from "./oids.js";
 
 /** SPIRE's NotBeforeCushion: notBefore is backdated this much for clock skew. */
@@ -71,9 +79,25 @@ export interface X509CaParams extends Common {
   readonly subject?: DistinguishedName | Buffer;
 }
 
-export interface IntermediateCaParams extends X509CaParams {
-  readonly issuer: Issuer;
+/** The parts of a CA's CSR that upstream signing copies (a CertificateRequest from parseCsr fits). */
+export interface CaRequest {
+  readonly spki: Buffer;
+  readonly subject: readonly NameAttribute[];
+  readonly uriSan: string | undefined;
 }
+
+export interface UpstreamSignedCaParams {
+  readonly trustDomain: TrustDomain;
+  readonly csr: CaRequest;
+  readonly issuer: Issuer;
+  /** Defaults to 1 h, SPIRE's DefaultUpstreamCATTL. */
+  readonly ttlSeconds?: number;
+  readonly now?: Date;
+  readonly serial?: bigint;
+}
+
+/** SPIRE's x509svid.DefaultUpstreamCATTL. */
+export const defaultUpstreamCaTtlSeconds = 3600;
 
 /** A random serial in [1, 2^128 − 1], as SPIRE's x509util.NewSerialNumber. */
 export function newSerialNumber(): bigint {
@@ -135,23 +159,35 @@ export function selfSignedCaTemplate(params: X509CaParams): CertificateTemplate 
   };
 }
 
-/** An intermediate CA signed by `issuer` (upstream or downstream signing of a CA CSR). */
-export function intermediateCaTemplate(params: IntermediateCaParams): CertificateTemplate {
-  const serial = params.serial ?? newSerialNumber();
-  const { notBefore, notAfter } = lifetime(params, defaultX509CaTtlSeconds, params.issuer.notAfter);
+/**
+ * A server CA signed from its CSR by an upstream CA, as SPIRE's x509svid.UpstreamCA.SignCSR does
+ * (the disk UpstreamAuthority, and SPIRE servers acting as upstream): the CSR's subject (as Go
+ * re-encodes it) and URI SAN are copied, the URI must be the trust domain's ID, and the key usage adds digitalSignature.
+ */
+export function upstreamSignedCaTemplate(params: UpstreamSignedCaParams): CertificateTemplate {
+  const { csr, trustDomain, issuer } = params;
+  if (csr.uriSan === undefined) throw new X509Error("invalid-template", "CSR must have exactly one URI SAN");
+  if (csr.uriSan !== trustDomain.idString) {
+    throw new X509Error(
+      "invalid-template",
+      `CSR SPIFFE ID ${JSON.stringify(csr.uriSan)} is not the trust domain ID for trust domain ${JSON.stringify(trustDomain.name)}`,
+    );
+  }
+  const { notBefore, notAfter } = lifetime(params, defaultUpstreamCaTtlSeconds, issuer.notAfter);
   return {
-    serial,
-    issuer: params.issuer.subject,
-    subject: caSubject(params.subject, serial),
+    serial: params.serial ?? newSerialNumber(),
+    issuer: issuer.subject,
+    // Go re-encodes the parsed pkix.Name rather than copying the CSR's bytes.
+    subject: encodeName(distinguishedNameFrom(csr.subject)),
     notBefore,
     notAfter,
-    spki: params.spki,
+    spki: csr.spki,
     extensions: [
-      caKeyUsage,
+      upstreamCaKeyUsage,
       caBasicConstraints,
-      subjectKeyIdExtension(params.spki),
-      ...authorityKeyIdExtension(params.issuer),
-      subjectAltName([], params.trustDomain.idString),
+      subjectKeyIdExtension(csr.spki),
+      ...authorityKeyIdExtension(issuer),
+      subjectAltName([], csr.uriSan),
     ],
   };
 }
@@ -163,7 +199,7 @@ function caSubject(subject: DistinguishedName | Buffer | undefined, serial: bigi
 }
 
 /** notBefore = now − 10 s; notAfter = now + TTL, capped at the issuer's notAfter (computeCappedLifetime). */
-function lifetime(params: Common, defaultTtlSeconds: number, cap: Date | undefined): { notBefore: Date; notAfter: Date } {
+function lifetime(params: Pick<Common, "now" | "ttlSeconds">, defaultTtlSeconds: number, cap: Date | undefined): { notBefore: Date; notAfter: Date } {
   const now = (params.now ?? new Date()).getTime();
   const ttl = params.ttlSeconds && params.ttlSeconds > 0 ? params.ttlSeconds : defaultTtlSeconds;
   let notAfter = now + ttl * 1000;
@@ -198,7 +234,9 @@ const svidKeyUsage = extension(Oid.keyUsage, true, keyUsageValue(digitalSignatur
 const svidExtKeyUsage = extension(Oid.extKeyUsage, false, sequence(oid(Oid.serverAuth), oid(Oid.clientAuth)));
 // cA=false is the DEFAULT, so DER leaves it out: an empty SEQUENCE.
 const leafBasicConstraints = extension(Oid.basicConstraints, true, sequence());
+// credtemplate's CAs (self-signed, downstream) carry keyCertSign | cRLSign only; x509svid.UpstreamCA adds digitalSignature.
 const caKeyUsage = extension(Oid.keyUsage, true, keyUsageValue(keyCertSign | cRLSign));
+const upstreamCaKeyUsage = extension(Oid.keyUsage, true, keyUsageValue(digitalSignature | keyCertSign | cRLSign));
 const caBasicConstraints = extension(Oid.basicConstraints, true, sequence(boolean(true)));
 
 function subjectKeyIdExtension(spki: Buffer): Buffer {

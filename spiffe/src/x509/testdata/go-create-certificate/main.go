@@ -20,13 +20,15 @@ import (
 )
 
 type input struct {
-	CaKey      string   // PKCS#8 DER, base64
-	LeafSpki   string   // SPKI DER, base64
-	CaSerial   string   // decimal
-	LeafSerial string   // decimal
-	Now        int64    // Unix seconds
-	DNS        []string // leaf DNS SANs
-	ID         string   // leaf SPIFFE ID
+	CaKey       string   // PKCS#8 DER, base64
+	LeafSpki    string   // SPKI DER, base64
+	CaSerial    string   // decimal
+	LeafSerial  string   // decimal
+	Now         int64    // Unix seconds
+	DNS         []string // leaf DNS SANs
+	ID          string   // leaf SPIFFE ID
+	CaCsr       string   // a server CA's CSR DER, base64, signed as x509svid.UpstreamCA.SignCSR does
+	CaCsrSerial string   // decimal
 }
 
 // ski is SPIRE's x509util.GetSubjectKeyID: SHA-1 over the subjectPublicKey bits.
@@ -87,8 +89,24 @@ func main() {
 	leafDer, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, leafPub, key)
 	must(err)
 	leaf, _ := x509.ParseCertificate(leafDer)
+
+	cb, _ := base64.StdEncoding.DecodeString(in.CaCsr)
+	csr, err := x509.ParseCertificateRequest(cb)
+	must(err)
+	upSerial, _ := new(big.Int).SetString(in.CaCsrSerial, 10)
+	upTmpl := &x509.Certificate{
+		SerialNumber: upSerial, Subject: csr.Subject, URIs: csr.URIs,
+		NotBefore: now.Add(-10 * time.Second), NotAfter: now.Add(time.Hour), SubjectKeyId: ski(csr.PublicKey),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true, IsCA: true,
+	}
+	upDer, err := x509.CreateCertificate(rand.Reader, upTmpl, ca, csr.PublicKey, key)
+	must(err)
+	up, _ := x509.ParseCertificate(upDer)
+
 	json.NewEncoder(os.Stdout).Encode(map[string]string{
-		"caTbs":   base64.StdEncoding.EncodeToString(ca.RawTBSCertificate),
-		"leafTbs": base64.StdEncoding.EncodeToString(leaf.RawTBSCertificate),
+		"caTbs":       base64.StdEncoding.EncodeToString(ca.RawTBSCertificate),
+		"leafTbs":     base64.StdEncoding.EncodeToString(leaf.RawTBSCertificate),
+		"upstreamTbs": base64.StdEncoding.EncodeToString(up.RawTBSCertificate),
 	})
 }
