@@ -5,6 +5,7 @@
 import { children, expectTag, parseOne, readInteger, readOid, readTime, Tag, type DerElement } from "./der.js";
 import { X509Error } from "./errors.js";
 
+import { parseName } from "./name.js";
 import { Oid } from "./oids.js";
 import type { Issuer } from "./template.js";
 
@@ -27,8 +28,8 @@ export function readCertificate(der: Buffer): CertificateFields {
 
 /** The Issuer view of a CA certificate, for x509SvidTemplate and upstreamSignedCaTemplate. */
 export function issuerFromCertificate(der: Buffer): Issuer {
-  const { subject, subjectKeyId, notAfter } = readCertificate(der);
-  return { subject, subjectKeyId, notAfter };
+  const { subject, subjectName, subjectKeyId, notAfter } = readCertificate(der);
+  return { subject, subjectName, subjectKeyId, notAfter };
 }
 
 function readFields(der: Buffer): CertificateFields {
@@ -42,6 +43,7 @@ function readFields(der: Buffer): CertificateFields {
   expectTag(fields[i++], Tag.sequence, "issuer");
   const [notBefore, notAfter] = children(expectTag(fields[i++], Tag.sequence, "validity"), "validity", 2);
   const subject = expectTag(fields[i++], Tag.sequence, "subject");
+  const subjectName = parseName(subject, "subject");
   const spki = expectTag(fields[i++], Tag.sequence, "public key info");
   let subjectKeyId: Buffer | undefined;
   for (; i < fields.length; i++) {
@@ -53,6 +55,7 @@ function readFields(der: Buffer): CertificateFields {
   return {
     serial,
     subject: subject.raw,
+    subjectName,
     subjectKeyId,
     notBefore: readTime(notBefore, "notBefore"),
     notAfter: readTime(notAfter, "notAfter"),

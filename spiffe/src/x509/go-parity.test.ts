@@ -1,7 +1,7 @@
 /**
  * Byte parity with SPIRE: for the same keys, serials and clock, our TBSCertificates must equal
  * the ones Go's x509.CreateCertificate builds from SPIRE's credtemplate templates and from
- * x509svid.UpstreamCA.SignCSR's template (testdata/go-create-certificate). ECDSA signatures are randomized, so the TBS is what we compare.
+ * x509svid.UpstreamCA.SignCSR's template, downstream CA included (testdata/go-create-certificate). ECDSA signatures are randomized, so the TBS is what we compare.
  * Skipped where no Go toolchain is installed.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -15,7 +15,7 @@ import { SpiffeId, TrustDomain } from "../id/index.js";
 import { issuerFromCertificate } from "./certificate.js";
 import { parseCsr, type CertificateRequest } from "./csr.js";
 import { encodeTbs, keyObjectSigner, mintCertificateSync, spkiOf } from "./mint.js";
-import { newSerialNumber, selfSignedCaTemplate, upstreamSignedCaTemplate, x509SvidTemplate } from "./template.js";
+import { downstreamCaTemplate, newSerialNumber, selfSignedCaTemplate, upstreamSignedCaTemplate, x509SvidTemplate } from "./template.js";
 
 const hasGo = spawnSync("go", ["version"], { stdio: "ignore" }).status === 0;
 const source = fileURLToPath(new URL("./testdata/go-create-certificate", import.meta.url));
@@ -69,7 +69,7 @@ describe.skipIf(!hasGo)("parity with Go's CreateCertificate on SPIRE's templates
             CaCsr: caCsr.raw.toString("base64"),
             CaCsrSerial: leafSerial.toString(),
           };
-          const go = JSON.parse(execFileSync(bin, { input: JSON.stringify(input), encoding: "utf8" })) as Record<"caTbs" | "leafTbs" | "upstreamTbs", string>;
+          const go = JSON.parse(execFileSync(bin, { input: JSON.stringify(input), encoding: "utf8" })) as Record<"caTbs" | "leafTbs" | "upstreamTbs" | "downstreamTbs", string>;
           expect(encodeTbs(caTemplate, signer.algorithm).toString("hex")).toBe(Buffer.from(go.caTbs, "base64").toString("hex"));
           expect(encodeTbs(leafTemplate, signer.algorithm).toString("hex")).toBe(Buffer.from(go.leafTbs, "base64").toString("hex"));
           const upstreamTemplate = upstreamSignedCaTemplate({
@@ -80,6 +80,16 @@ describe.skipIf(!hasGo)("parity with Go's CreateCertificate on SPIRE's templates
             serial: leafSerial,
           });
           expect(encodeTbs(upstreamTemplate, signer.algorithm).toString("hex")).toBe(Buffer.from(go.upstreamTbs, "base64").toString("hex"));
+          const downstreamTemplate = downstreamCaTemplate({
+            trustDomain: TrustDomain.parse("example.org"),
+            spki: spkiOf(leaf.publicKey),
+            issuer: issuerFromCertificate(caDer),
+            parentChainLength: 1,
+            ttlSeconds: 48 * 3600,
+            now,
+            serial: leafSerial,
+          });
+          expect(encodeTbs(downstreamTemplate, signer.algorithm).toString("hex")).toBe(Buffer.from(go.downstreamTbs, "base64").toString("hex"));
         }
       });
     }

@@ -9,7 +9,7 @@ import { X509Error } from "./errors.js";
 import { issuerFromCertificate, readCertificate } from "./certificate.js";
 import { parseCsr } from "./csr.js";
 import { keyObjectSigner, mintCertificate, mintCertificateSync, spkiOf, type X509Signer } from "./mint.js";
-import { selfSignedCaTemplate, upstreamSignedCaTemplate, x509SvidTemplate } from "./template.js";
+import { downstreamCaTemplate, selfSignedCaTemplate, upstreamSignedCaTemplate, x509SvidTemplate } from "./template.js";
 
 const dir = mkdtempSync(join(tmpdir(), "signet-x509-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -205,6 +205,20 @@ describe("upstream-signed CA", () => {
       'CSR SPIFFE ID "spiffe://other.org" is not the trust domain ID for trust domain "example.org"',
     );
     expect(() => upstreamSignedCaTemplate({ trustDomain: td, csr: { ...csr, uriSan: undefined }, issuer })).toThrow("CSR must have exactly one URI SAN");
+  });
+});
+
+describe("downstream CA", () => {
+  it("inherits the parent's subject with OU=DOWNSTREAM-n and verifies", () => {
+    const root = selfSignedCa("ec-p256");
+    const keys = keyPair("ec-p256");
+    const issuer = issuerFromCertificate(root.der);
+    const der = mintCertificateSync(downstreamCaTemplate({ trustDomain: td, spki: spkiOf(keys.publicKey), issuer, parentChainLength: 1, now }), root.signer);
+    const cert = new X509Certificate(der);
+    expect(cert.verify(root.publicKey)).toBe(true);
+    expect(cert.ca).toBe(true);
+    expect(cert.subject).toBe(root.cert.subject.replace("O=SPIFFE", "O=SPIFFE\nOU=DOWNSTREAM-1"));
+    expect(() => downstreamCaTemplate({ trustDomain: td, spki: spkiOf(keys.publicKey), issuer: { ...issuer, subjectName: undefined }, parentChainLength: 1 })).toThrow(X509Error);
   });
 });
 

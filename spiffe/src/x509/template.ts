@@ -49,6 +49,8 @@ export interface Issuer {
   readonly subjectKeyId: Buffer | undefined;
   /** Children never outlive their issuer. */
   readonly notAfter: Date;
+  /** The issuer's subject attributes; downstream CAs inherit them. */
+  readonly subjectName?: readonly NameAttribute[];
 }
 
 interface Common {
@@ -94,6 +96,14 @@ export interface UpstreamSignedCaParams {
   readonly ttlSeconds?: number;
   readonly now?: Date;
   readonly serial?: bigint;
+}
+
+export interface DownstreamCaParams extends Common {
+  readonly trustDomain: TrustDomain;
+  /** The signing CA; its subjectName is required (issuerFromCertificate fills it). */
+  readonly issuer: Issuer;
+  /** len(ParentChain) in SPIRE: the signing CA and every certificate above it up to the root. */
+  readonly parentChainLength: number;
 }
 
 /** SPIRE's x509svid.DefaultUpstreamCATTL. */
@@ -188,6 +198,33 @@ export function upstreamSignedCaTemplate(params: UpstreamSignedCaParams): Certif
       subjectKeyIdExtension(csr.spki),
       ...authorityKeyIdExtension(issuer),
       subjectAltName([], csr.uriSan),
+    ],
+  };
+}
+
+/**
+ * A downstream SPIRE server's CA, as credtemplate.BuildDownstreamX509CATemplate builds it: the
+ * parent's subject with OU replaced by "DOWNSTREAM-<chain length>", keyCertSign | cRLSign, the
+ * trust domain's URI SAN, TTL defaulting to the CA TTL and capped at the parent's notAfter.
+ */
+export function downstreamCaTemplate(params: DownstreamCaParams): CertificateTemplate {
+  const { issuer } = params;
+  if (!issuer.subjectName) throw new X509Error("invalid-template", "parent chain required to build downstream X509 CA template");
+  const subject = { ...distinguishedNameFrom(issuer.subjectName), organizationalUnit: [`DOWNSTREAM-${params.parentChainLength}`] };
+  const { notBefore, notAfter } = lifetime(params, defaultX509CaTtlSeconds, issuer.notAfter);
+  return {
+    serial: params.serial ?? newSerialNumber(),
+    issuer: issuer.subject,
+    subject: encodeName(subject),
+    notBefore,
+    notAfter,
+    spki: params.spki,
+    extensions: [
+      caKeyUsage,
+      caBasicConstraints,
+      subjectKeyIdExtension(params.spki),
+      ...authorityKeyIdExtension(issuer),
+      subjectAltName([], params.trustDomain.idString),
     ],
   };
 }

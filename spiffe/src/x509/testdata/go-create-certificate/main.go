@@ -104,9 +104,26 @@ func main() {
 	must(err)
 	up, _ := x509.ParseCertificate(upDer)
 
+	// credtemplate.BuildDownstreamX509CATemplate with a one-certificate parent chain.
+	downSubject := ca.Subject
+	downSubject.OrganizationalUnit = []string{"DOWNSTREAM-1"}
+	downTmpl := &x509.Certificate{
+		SerialNumber: upSerial, URIs: []*url.URL{tdURL}, SubjectKeyId: ski(leafPub), AuthorityKeyId: ca.SubjectKeyId,
+		BasicConstraintsValid: true, PublicKey: leafPub, Subject: downSubject,
+		NotBefore: now.Add(-10 * time.Second), NotAfter: now.Add(48 * time.Hour), // capped below
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, IsCA: true,
+	}
+	if downTmpl.NotAfter.After(ca.NotAfter) {
+		downTmpl.NotAfter = ca.NotAfter
+	}
+	downDer, err := x509.CreateCertificate(rand.Reader, downTmpl, ca, leafPub, key)
+	must(err)
+	down, _ := x509.ParseCertificate(downDer)
+
 	json.NewEncoder(os.Stdout).Encode(map[string]string{
-		"caTbs":       base64.StdEncoding.EncodeToString(ca.RawTBSCertificate),
-		"leafTbs":     base64.StdEncoding.EncodeToString(leaf.RawTBSCertificate),
-		"upstreamTbs": base64.StdEncoding.EncodeToString(up.RawTBSCertificate),
+		"downstreamTbs": base64.StdEncoding.EncodeToString(down.RawTBSCertificate),
+		"caTbs":         base64.StdEncoding.EncodeToString(ca.RawTBSCertificate),
+		"leafTbs":       base64.StdEncoding.EncodeToString(leaf.RawTBSCertificate),
+		"upstreamTbs":   base64.StdEncoding.EncodeToString(up.RawTBSCertificate),
 	})
 }
