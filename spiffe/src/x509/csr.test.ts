@@ -147,6 +147,14 @@ describe("parseCsr with hand-made hostile input", () => {
     expect(Number(process.hrtime.bigint() - start) / 1e6).toBeLessThan(500);
   });
 
+  it("handles a huge unterminated PEM block in linear time", () => {
+    const start = process.hrtime.bigint();
+    const text = `-----BEGIN CERTIFICATE REQUEST-----\n${"A".repeat(120_000)}`;
+    expect(csrError(() => parseCsr(text)).kind).toBe("malformed");
+    expect(csrError(() => parseCsr("-----BEGIN CERTIFICATE REQUEST-----".repeat(3000))).kind).toBe("malformed");
+    expect(Number(process.hrtime.bigint() - start) / 1e6).toBeLessThan(500);
+  });
+
   it("rejects oversize, empty and non-CSR input", () => {
     expect(csrError(() => parseCsr(Buffer.alloc(0))).kind).toBe("malformed");
     expect(csrError(() => parseCsr(Buffer.concat([Buffer.from([0x30, 0x83, 0x01, 0x00, 0x00]), Buffer.alloc(0x10000)]))).message).toMatch(/larger than/);

@@ -70,7 +70,10 @@ export function parseCsr(input: Buffer | Uint8Array | string): CertificateReques
     throw new CsrError("signature", `failed to verify CSR signature: ${messageOf(err)}`);
   }
   // Go's CheckSignature wording, which SPIRE puts after the colon.
-  if (!ok) throw new CsrError("signature", `failed to verify CSR signature: ${check.keyType === "ec" ? "x509: ECDSA verification failure" : "crypto/rsa: verification error"}`);
+  if (!ok) {
+    const goReason = check.keyType === "ec" ? "x509: ECDSA verification failure" : "crypto/rsa: verification error";
+    throw new CsrError("signature", `failed to verify CSR signature: ${goReason}`);
+  }
   return { ...request, publicKey };
 }
 
@@ -94,19 +97,23 @@ function parseStructure(der: Buffer): ParsedRequest {
   // attributes [0] IMPLICIT SET OF Attribute; some encoders omit it when empty.
   let uriSan: string | undefined;
   let dnsSans: string[] = [];
+  let sawExtensionRequest = false;
   if (attributes) {
     expectTag(attributes, 0xa0, "attributes");
     for (const attribute of children(attributes, "attributes", 16)) {
       const [type, values, over] = children(expectTag(attribute, Tag.sequence, "attribute"), "attribute", 3);
       if (over) throw new DerError("attribute: unexpected element");
       if (readOid(type, "attribute type") !== Oid.extensionRequest) continue;
+      if (sawExtensionRequest) throw new DerError("more than one extension request attribute");
+      sawExtensionRequest = true;
       const [extensions, second] = children(expectTag(values, Tag.set, "extension request"), "extension request", 2);
       if (second) throw new DerError("extension request: more than one value");
       ({ uriSan, dnsSans } = parseRequestedExtensions(expectTag(extensions, Tag.sequence, "extensions")));
     }
   }
 
-  const sigOid = readOid(expectTag(children(expectTag(sigAlg, Tag.sequence, "signature algorithm"), "signature algorithm", 2)[0], Tag.oid, "signature algorithm"), "signature algorithm");
+  const [sigOidElement, params] = children(expectTag(sigAlg, Tag.sequence, "signature algorithm"), "signature algorithm", 2);
+  const sigOid = readOid(sigOidElement, "signature algorithm");
   const check = signatureAlgorithms[sigOid];
   if (!check) {
     throw new UnsupportedKeyError(
@@ -116,7 +123,6 @@ function parseStructure(der: Buffer): ParsedRequest {
   if (check.keyType !== spki.algorithm.type) {
     throw new DerError(`signature algorithm ${check.name} does not match the ${spki.algorithm.type.toUpperCase()} public key`);
   }
-  const [, params] = children(sigAlg!, "signature algorithm", 2);
   if (params && (check.keyType === "ec" || params.tag !== Tag.null || params.contents.length !== 0)) {
     throw new DerError(`signature algorithm ${check.name}: unexpected parameters`);
   }
