@@ -90,8 +90,16 @@ const cases = {
 
 for (const fn of Object.values(cases)) await fn(); // warm-up
 console.log(`x509-mint: ${rounds} windows of ${windowMs} ms, median certs/s on one core`);
+const results = {};
 for (const [name, fn] of Object.entries(cases)) {
   const runs = [];
   for (let r = 0; r < rounds; r++) runs.push(await fn());
+  results[name] = { median: median(runs), runs };
   console.log(`  ${name.padEnd(40)} ${Math.round(median(runs)).toLocaleString("en-US").padStart(8)} /s   (runs: ${runs.map((x) => Math.round(x)).join(", ")})`);
 }
+
+const { mkdirSync, writeFileSync } = await import("node:fs");
+const outDir = new URL("../results/", import.meta.url);
+mkdirSync(outDir, { recursive: true });
+writeFileSync(new URL("x509-mint.json", outDir), `${JSON.stringify({ bench: "x509-mint", date: new Date().toISOString(), node: process.version, results }, null, 2)}\n`);
+console.log("wrote bench/results/x509-mint.json");
