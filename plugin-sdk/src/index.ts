@@ -17,6 +17,9 @@ export { nodeAttestor, type ServerNodeAttestorImpl, type AgentNodeAttestorImpl }
 export {
   KeyStore,
   KeyType,
+  keyManagerHandlers,
+  type KeyManagerDomain,
+  type KeyManagerHandlerOptions,
   KeyManagerError,
   generateKeyEntry,
   keyEntryFromPrivateKey,

@@ -2,7 +2,8 @@
  * What every KeyManager plugin that holds its own keys shares: generating
  * SPIRE's four key types, the key store that answers GetPublicKey(s) and
  * SignData, and signing a precomputed digest as Go's crypto.Signer does.
- * Pure code (no gRPC, no files); a plugin adds where keys live.
+ * Pure code (no files) plus its gRPC edge (handlers.ts); a plugin adds where keys live.
  */
 export { KeyType, KeyManagerError, type KeyManagerErrorKind, type PublicKeyInfo, type KeyEntry, generateKeyEntry, keyEntryFromPrivateKey, fingerprintOf, isKeyType } from "./key-entry.js";
 export { KeyStore, type SignerOpts, type Signature } from "./key-store.js";
+export { keyManagerHandlers, type KeyManagerDomain, type KeyManagerHandlerOptions } from "./handlers.js";

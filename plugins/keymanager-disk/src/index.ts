@@ -6,36 +6,15 @@
  * This file is the edge: wire messages in, domain calls, status codes out.
  */
 import { mkdir } from "node:fs/promises";
-import { Code, RpcError, configService, createLogger, keyManager, serve } from "@signet/plugin-sdk";
+import { Code, RpcError, configService, createLogger, keyManager, keyManagerHandlers, serve } from "@signet/plugin-sdk";
 import { type DiskConfig, configMessagePrefix, keysFileOf, parseConfig } from "./config.js";
 import { KeysFileError, readKeysFile } from "./keys-file.js";
-import { DiskKeyManager, KeyManagerError, type KeyManagerErrorKind, type SignerOpts } from "./keymanager.js";
+import { DiskKeyManager } from "./keymanager.js";
 
 const log = createLogger();
 let keys: DiskKeyManager | undefined;
 
-/** Request shapes shared by both sides' generated messages (their enums are the same numbers). */
-type WireSignerOpts =
-  | { $case: "hashAlgorithm"; value: number }
-  | { $case: "pssOptions"; value: { saltLength: number; hashAlgorithm: number } }
-  | undefined;
-
-const service = {
-  async generateKey(req: { keyId: string; keyType: number }) {
-    const publicKey = await domain((k) => k.generateKey(req.keyId, req.keyType));
-    log.debug("Generated key", { key_id: publicKey.id, key_type: publicKey.type, fingerprint: publicKey.fingerprint });
-    return { publicKey };
-  },
-  async getPublicKey(req: { keyId: string }) {
-    return { publicKey: await domain((k) => k.getPublicKey(req.keyId)) };
-  },
-  async getPublicKeys() {
-    return { publicKeys: await domain((k) => k.getPublicKeys()) };
-  },
-  async signData(req: { keyId: string; data: Buffer; signerOpts: WireSignerOpts }) {
-    return domain((k) => k.signData(req.keyId, req.data, signerOpts(req.signerOpts)));
-  },
-};
+const service = keyManagerHandlers(() => keys, { log, notConfigured: `${configMessagePrefix}: not configured` });
 
 /** A configuration with the keys its file holds, read (not yet used) when the text is parsed. */
 interface Loaded {
@@ -73,29 +52,6 @@ async function apply(loaded: Loaded): Promise<void> {
   }
   keys = loaded.keys;
   log.info("Keys file loaded", { path: loaded.path, keys: keys.getPublicKeys().length });
-}
-
-function signerOpts(opts: WireSignerOpts): SignerOpts | undefined {
-  if (!opts) return undefined;
-  if (opts.$case === "hashAlgorithm") return { kind: "hash", hashAlgorithm: opts.value };
-  return { kind: "pss", hashAlgorithm: opts.value.hashAlgorithm, saltLength: opts.value.saltLength };
-}
-
-const codes: Record<KeyManagerErrorKind, Code> = {
-  "invalid-argument": Code.INVALID_ARGUMENT,
-  "not-found": Code.NOT_FOUND,
-  internal: Code.INTERNAL,
-};
-
-/** Domain errors become status codes here, and only here. */
-async function domain<T>(fn: (keys: DiskKeyManager) => T | Promise<T>): Promise<T> {
-  if (!keys) throw new RpcError(Code.FAILED_PRECONDITION, `${configMessagePrefix}: not configured`);
-  try {
-    return await fn(keys);
-  } catch (e) {
-    if (e instanceof KeyManagerError) throw new RpcError(codes[e.kind], e.message);
-    throw e;
-  }
 }
 
 serve({

@@ -1,0 +1,76 @@
+/**
+ * The gRPC edge of a KeyManager that holds its own keys: wire messages in,
+ * domain calls, status codes out. The messages of the server and agent
+ * KeyManager services are the same, so one set of handlers serves both
+ * (`keyManager.server(h)` and `keyManager.agent(h)`).
+ */
+import { Code, RpcError } from "@signet/proto";
+import type { Logger } from "../log/logger.js";
+import { KeyManagerError, type KeyManagerErrorKind, type PublicKeyInfo } from "./key-entry.js";
+import type { Signature, SignerOpts } from "./key-store.js";
+
+/** What the handlers call: a plugin's key manager (memory, disk, …). */
+export interface KeyManagerDomain {
+  generateKey(id: string, type: number): Promise<PublicKeyInfo>;
+  getPublicKey(id: string): PublicKeyInfo;
+  getPublicKeys(): PublicKeyInfo[];
+  signData(id: string, digest: Buffer, opts: SignerOpts | undefined): Signature;
+}
+
+/** Request shapes shared by both sides' generated messages (their enums are the same numbers). */
+type WireSignerOpts =
+  | { $case: "hashAlgorithm"; value: number }
+  | { $case: "pssOptions"; value: { saltLength: number; hashAlgorithm: number } }
+  | undefined;
+
+const codes: Record<KeyManagerErrorKind, Code> = {
+  "invalid-argument": Code.INVALID_ARGUMENT,
+  "not-found": Code.NOT_FOUND,
+  internal: Code.INTERNAL,
+};
+
+export interface KeyManagerHandlerOptions {
+  readonly log: Logger;
+  /** Message for calls made before the plugin has keys to answer with (FailedPrecondition). */
+  readonly notConfigured: string;
+}
+
+/**
+ * Handlers over whichever key manager `current()` returns; undefined (not
+ * configured yet) answers FailedPrecondition. KeyManagerErrors become status
+ * codes here, and only here.
+ */
+export function keyManagerHandlers(current: () => KeyManagerDomain | undefined, options: KeyManagerHandlerOptions) {
+  async function domain<T>(fn: (keys: KeyManagerDomain) => T | Promise<T>): Promise<T> {
+    const keys = current();
+    if (!keys) throw new RpcError(Code.FAILED_PRECONDITION, options.notConfigured);
+    try {
+      return await fn(keys);
+    } catch (e) {
+      if (e instanceof KeyManagerError) throw new RpcError(codes[e.kind], e.message);
+      throw e;
+    }
+  }
+  return {
+    async generateKey(req: { keyId: string; keyType: number }) {
+      const publicKey = await domain((k) => k.generateKey(req.keyId, req.keyType));
+      options.log.debug("Generated key", { key_id: publicKey.id, key_type: publicKey.type, fingerprint: publicKey.fingerprint });
+      return { publicKey };
+    },
+    async getPublicKey(req: { keyId: string }) {
+      return { publicKey: await domain((k) => k.getPublicKey(req.keyId)) };
+    },
+    async getPublicKeys() {
+      return { publicKeys: await domain((k) => k.getPublicKeys()) };
+    },
+    async signData(req: { keyId: string; data: Buffer; signerOpts: WireSignerOpts }) {
+      return domain((k) => k.signData(req.keyId, req.data, signerOptsOf(req.signerOpts)));
+    },
+  };
+}
+
+function signerOptsOf(opts: WireSignerOpts): SignerOpts | undefined {
+  if (!opts) return undefined;
+  if (opts.$case === "hashAlgorithm") return { kind: "hash", hashAlgorithm: opts.value };
+  return { kind: "pss", hashAlgorithm: opts.value.hashAlgorithm, saltLength: opts.value.saltLength };
+}
