@@ -49,6 +49,7 @@ import {
   Event_Op,
   StreamEventsRequest,
 } from "../gen/signet/plugin/server/datastore/v1/datastore.js";
+import * as batchSigner from "../gen/signet/plugin/keymanager/v1/batchsigner.js";
 import { Bundle } from "../gen/spire/plugin/types/bundle.js";
 import { JWTKey } from "../gen/spire/plugin/types/jwtkey.js";
 
@@ -430,5 +431,41 @@ describe("Signet DataStore plugin service", () => {
   it("StreamEventsRequest: after_event_id = 1, kinds = 2 (packed)", () => {
     const req = StreamEventsRequest.fromPartial({ afterEventId: 7n, kinds: [Event_Kind.ENTRY, Event_Kind.BUNDLE] });
     expect(hex(StreamEventsRequest.encode(req).finish())).toBe("0807" + "12020104");
+  });
+});
+
+describe("Signet BatchSigner extension for KeyManager plugins", () => {
+  it("has exactly one unary method, SignMessages, under signet.plugin.keymanager.v1.BatchSigner", () => {
+    expect(actualShapes(batchSigner.BatchSignerService)).toEqual(
+      expectedShapes("signet.plugin.keymanager.v1.BatchSigner", { SignMessages: unary }),
+    );
+  });
+
+  it("numbers HashAlgorithm as SPIRE's KeyManager does (Go's crypto.Hash)", () => {
+    for (const [name, value] of Object.entries(serverKm.HashAlgorithm)) {
+      if (typeof value === "number" && value >= 0) expect(batchSigner.HashAlgorithm[name as keyof typeof batchSigner.HashAlgorithm]).toBe(value);
+    }
+    expect(batchSigner.HashAlgorithm.SHA512_256).toBe(15);
+  });
+
+  it("SignMessagesRequest: key_id = 1, messages = 2, hash_algorithm = 3, pss_options = 4 {salt_length = 1, hash_algorithm = 2}", () => {
+    const req = batchSigner.SignMessagesRequest.fromPartial({
+      keyId: "k",
+      messages: [Buffer.from([0x01]), Buffer.alloc(0)],
+      signerOpts: { $case: "hashAlgorithm", value: batchSigner.HashAlgorithm.SHA256 },
+    });
+    expect(hex(batchSigner.SignMessagesRequest.encode(req).finish())).toBe("0a016b" + "120101" + "1200" + "1805");
+    const pss = batchSigner.SignMessagesRequest.fromPartial({
+      signerOpts: { $case: "pssOptions", value: { saltLength: -1, hashAlgorithm: batchSigner.HashAlgorithm.SHA384 } },
+    });
+    // salt_length -1 is a 10-byte varint (int32 is sign-extended on the wire).
+    const bytes = batchSigner.SignMessagesRequest.encode(pss).finish();
+    expect(hex(bytes)).toBe("220d" + "08ffffffffffffffffff01" + "1006");
+    expect(batchSigner.SignMessagesRequest.decode(bytes)).toEqual(pss);
+  });
+
+  it("SignMessagesResponse: signatures = 1 (in order), key_fingerprint = 2", () => {
+    const res = batchSigner.SignMessagesResponse.fromPartial({ signatures: [Buffer.from([0xaa]), Buffer.from([0xbb])], keyFingerprint: "f" });
+    expect(hex(batchSigner.SignMessagesResponse.encode(res).finish())).toBe("0a01aa" + "0a01bb" + "120166");
   });
 });
