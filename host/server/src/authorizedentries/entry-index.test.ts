@@ -1,0 +1,171 @@
+import type { Entry } from "@signet/proto/spire/api/types/entry";
+import { describe, expect, it } from "vitest";
+import { EntryIndex } from "./entry-index.js";
+
+const td = "example.org";
+const agent = "spiffe://example.org/spire/agent/x509pop/node1";
+
+function entry(id: string, parent: string, spiffe: string, selectors: string[] = ["unix:uid:1"], extra: Partial<Entry> = {}): Entry {
+  const id_ = (s: string) => {
+    const u = s.startsWith("spiffe://") ? s.slice(9) : `${td}${s}`;
+    const slash = u.indexOf("/");
+    return { trustDomain: slash < 0 ? u : u.slice(0, slash), path: slash < 0 ? "" : u.slice(slash) };
+  };
+  return {
+    id,
+    spiffeId: id_(spiffe),
+    parentId: id_(parent),
+    selectors: selectors.map((s) => ({ type: s.slice(0, s.indexOf(":")), value: s.slice(s.indexOf(":") + 1) })),
+    x509SvidTtl: 0,
+    federatesWith: [],
+    admin: false,
+    downstream: false,
+    expiresAt: 0n,
+    dnsNames: [],
+    revisionNumber: 0n,
+    storeSvid: false,
+    jwtSvidTtl: 0,
+    hint: "",
+    createdAt: 0n,
+    ...extra,
+  };
+}
+
+const ids = (list: readonly Entry[]) => list.map((e) => e.id);
+
+describe("EntryIndex", () => {
+  it("returns entries parented by the agent, then their descendants depth first", () => {
+    const index = new EntryIndex(td);
+    index.putEntry(entry("a", "/spire/agent/x509pop/node1", "/w/a"));
+    index.putEntry(entry("a1", "/w/a", "/w/a1"));
+    index.putEntry(entry("b", "/spire/agent/x509pop/node1", "/w/b"));
+    index.putEntry(entry("a11", "/w/a1", "/w/a11"));
+    index.putEntry(entry("other", "/spire/agent/x509pop/node2", "/w/o"));
+    expect(ids(index.authorizedEntries(agent))).toEqual(["a", "a1", "a11", "b"]);
+  });
+
+  it("follows node aliases whose selectors are a subset of the agent's and never returns the alias itself", () => {
+    const index = new EntryIndex(td);
+    index.setAgentSelectors(agent, [
+      { type: "x509pop", value: "subject:cn:node1" },
+      { type: "x509pop", value: "ca:fingerprint:abc" },
+    ]);
+    index.putEntry(entry("alias1", "/spire/server", "/cluster/a", ["x509pop:ca:fingerprint:abc"]));
+    index.putEntry(entry("alias2", "/spire/server", "/cluster/b", ["x509pop:ca:fingerprint:abc", "x509pop:other"]));
+    index.putEntry(entry("w1", "/cluster/a", "/w/1"));
+    index.putEntry(entry("w2", "/cluster/b", "/w/2"));
+    expect(ids(index.authorizedEntries(agent))).toEqual(["w1"]);
+    index.setAgentSelectors(agent, [
+      { type: "x509pop", value: "ca:fingerprint:abc" },
+      { type: "x509pop", value: "other" },
+    ]);
+    expect(ids(index.authorizedEntries(agent))).toEqual(["w1", "w2"]);
+    index.setAgentSelectors(agent, []);
+    expect(ids(index.authorizedEntries(agent))).toEqual([]);
+  });
+
+  it("crawls each parent once, so cycles and shared parents cause no duplicates", () => {
+    const index = new EntryIndex(td);
+    index.putEntry(entry("a", "/spire/agent/x509pop/node1", "/w/a"));
+    index.putEntry(entry("b", "/w/a", "/w/b"));
+    index.putEntry(entry("c", "/w/b", "/w/a"));
+    index.putEntry(entry("d", "/w/a", "/spire/agent/x509pop/node1"));
+    expect(ids(index.authorizedEntries(agent))).toEqual(["a", "b", "c", "d"]);
+  });
+
+  it("survives a very long chain of nested entries", () => {
+    const index = new EntryIndex(td);
+    let parent = "/spire/agent/x509pop/node1";
+    for (let i = 0; i < 20_000; i++) {
+      index.putEntry(entry(`e${i}`, parent, `/chain/${i}`));
+      parent = `/chain/${i}`;
+    }
+    expect(index.authorizedEntries(agent)).toHaveLength(20_000);
+    expect(index.authorizedEntry(agent, "e19999")?.id).toBe("e19999");
+  });
+
+  it("ignores entries outside the trust domain, and an update that moves one out removes it", () => {
+    const index = new EntryIndex(td);
+    index.putEntry(entry("x", "/spire/agent/x509pop/node1", "spiffe://other.org/w"));
+    index.putEntry(entry("y", "spiffe://other.org/spire/agent/x509pop/node1", "/w/y"));
+    index.putEntry(entry("z", "/spire/agent/x509pop/node1", "/w/z"));
+    expect(ids(index.authorizedEntries(agent))).toEqual(["z"]);
+    index.putEntry(entry("z", "/spire/agent/x509pop/node1", "spiffe://other.org/w"));
+    expect(index.authorizedEntries(agent)).toEqual([]);
+    expect(index.entryCount).toBe(0);
+    expect(index.authorizedEntries("spiffe://other.org/spire/agent/x509pop/node1")).toEqual([]);
+  });
+
+  it("moves an entry when its parent changes and forgets deleted entries and aliases", () => {
+    const index = new EntryIndex(td);
+    index.setAgentSelectors(agent, [{ type: "k", value: "v" }]);
+    index.putEntry(entry("a", "/spire/agent/x509pop/node1", "/w/a"));
+    index.putEntry(entry("alias", "/spire/server", "/al", ["k:v"]));
+    index.putEntry(entry("b", "/al", "/w/b"));
+    expect(ids(index.authorizedEntries(agent))).toEqual(["a", "b"]);
+    index.putEntry(entry("a", "/spire/agent/x509pop/node2", "/w/a"));
+    index.removeEntry("alias");
+    index.removeEntry("unknown");
+    expect(ids(index.authorizedEntries(agent))).toEqual([]);
+    expect(index.entryCount).toBe(2);
+  });
+
+  it("round-trips every entry field through the compact record", () => {
+    const index = new EntryIndex(td);
+    const full = entry("f", "/spire/agent/x509pop/node1", "/w/f", ["a:1", "b:2:3"], {
+      x509SvidTtl: 60,
+      jwtSvidTtl: 30,
+      federatesWith: ["a.org", "b.org"],
+      admin: true,
+      downstream: true,
+      expiresAt: 1_900_000_000n,
+      dnsNames: ["x.example"],
+      revisionNumber: 7n,
+      storeSvid: true,
+      hint: "h",
+      createdAt: 1_700_000_000n,
+      additionalAttributes: { disableX509SvidPrefetch: true, jwtSvidIncludeJti: false },
+    });
+    index.putEntry(full);
+    expect(index.authorizedEntries(agent)).toEqual([full]);
+    expect(index.authorizedEntry(agent, "f")).toEqual(full);
+    const bare = entry("g", "/spire/agent/x509pop/node1", "/w/g");
+    index.putEntry(bare);
+    expect(index.authorizedEntry(agent, "g")).toEqual(bare);
+    expect(index.authorizedEntry(agent, "g")).not.toHaveProperty("additionalAttributes");
+  });
+
+  it("answers authorizedEntry only for reachable entries", () => {
+    const index = new EntryIndex(td);
+    index.putEntry(entry("a", "/spire/agent/x509pop/node1", "/w/a"));
+    index.putEntry(entry("b", "/spire/agent/x509pop/node2", "/w/b"));
+    expect(index.authorizedEntry(agent, "a")?.id).toBe("a");
+    expect(index.authorizedEntry(agent, "b")).toBeUndefined();
+    expect(index.authorizedEntry(agent, "zzz")).toBeUndefined();
+    expect(index.authorizedEntry("spiffe://example.orgx/spire/agent/x509pop/node1", "a")).toBeUndefined();
+  });
+
+  it("tracks admin and downstream SPIFFE IDs across updates and deletes", () => {
+    const index = new EntryIndex(td);
+    index.putEntry(entry("a", "/p", "/admin", ["a:1"], { admin: true }));
+    index.putEntry(entry("b", "/q", "/admin", ["a:2"], { admin: true, downstream: true }));
+    expect(index.isAdmin("spiffe://example.org/admin")).toBe(true);
+    expect(index.isDownstream("spiffe://example.org/admin")).toBe(true);
+    index.removeEntry("b");
+    expect(index.isDownstream("spiffe://example.org/admin")).toBe(false);
+    expect(index.isAdmin("spiffe://example.org/admin")).toBe(true);
+    index.putEntry(entry("a", "/p", "/admin", ["a:1"], { admin: false }));
+    expect(index.isAdmin("spiffe://example.org/admin")).toBe(false);
+    expect(index.isAdmin("spiffe://other.org/admin")).toBe(false);
+  });
+
+  it("returns copies that cannot alter the cache", () => {
+    const index = new EntryIndex(td);
+    index.putEntry(entry("a", "/spire/agent/x509pop/node1", "/w/a", ["a:1"], { dnsNames: ["x"] }));
+    const got = index.authorizedEntries(agent)[0] as Entry;
+    got.dnsNames.push("evil");
+    got.selectors.pop();
+    expect(index.authorizedEntries(agent)[0]?.dnsNames).toEqual(["x"]);
+    expect(index.authorizedEntries(agent)[0]?.selectors).toHaveLength(1);
+  });
+});
