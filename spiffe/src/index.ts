@@ -3,3 +3,4 @@
  */
 export * from "./id/index.js";
 export * from "./x509/index.js";
+export * from "./jwt/index.js";

@@ -8,6 +8,7 @@ import { type KeyObject, createPublicKey, sign as cryptoSign } from "node:crypto
 import { bitString, derNull, implicit, integer, octetString, oid, sequence, set } from "./der.js";
 import { X509Error } from "./errors.js";
 import { defaultX509SvidSubject, type DistinguishedName, encodeName } from "./name.js";
+import type { X509Signer } from "./mint.js";
 import { Oid } from "./oids.js";
 
 export interface CsrParams {
@@ -37,6 +38,33 @@ export function createCsr(params: CsrParams): Buffer {
   const signature = cryptoSign(hash, info, { key: privateKey, dsaEncoding: "der" });
   return sequence(info, identifier, bitString(signature));
 }
+
+/** What createCsrWithSigner needs: the key's SPKI, and a signer holding the private half elsewhere (a KeyManager). */
+export interface ExternalCsrParams extends Omit<CsrParams, "privateKey" | "spki"> {
+  readonly spki: Buffer;
+}
+
+/**
+ * Like createCsr, for a key whose private half lives elsewhere (the server CA's key in a KeyManager
+ * plugin, signing an UpstreamAuthority CSR). `signer` signs the CertificationRequestInfo DER.
+ */
+export async function createCsrWithSigner(params: ExternalCsrParams, signer: X509Signer): Promise<Buffer> {
+  const info = sequence(
+    integer(0),
+    encodeName(params.subject ?? defaultX509SvidSubject),
+    params.spki,
+    implicit(0, attributes(params.dnsNames ?? [], params.uriSans ?? []), true),
+  );
+  const signature = await signer.sign(info);
+  if (!Buffer.isBuffer(signature) || signature.length === 0) throw new X509Error("signing", "signer returned an empty signature");
+  return sequence(info, signatureIdentifiers[signer.algorithm], bitString(signature));
+}
+
+const signatureIdentifiers: Record<X509Signer["algorithm"], Buffer> = {
+  "ECDSA-SHA256": sequence(oid(Oid.ecdsaWithSha256)),
+  "ECDSA-SHA384": sequence(oid(Oid.ecdsaWithSha384)),
+  "SHA256-RSA": sequence(oid(Oid.sha256WithRsa), derNull),
+};
 
 function attributes(dnsNames: readonly string[], uris: readonly string[]): Buffer {
   if (dnsNames.length === 0 && uris.length === 0) return Buffer.alloc(0);

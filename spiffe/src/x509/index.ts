@@ -1,6 +1,6 @@
 export { CsrError, X509Error, type CsrErrorKind, type X509ErrorKind } from "./errors.js";
 export { parseCsr, maxCsrBytes, type CertificateRequest } from "./csr.js";
-export { createCsr, type CsrParams } from "./csr-builder.js";
+export { createCsr, createCsrWithSigner, type CsrParams, type ExternalCsrParams } from "./csr-builder.js";
 export { type PublicKeyAlgorithm } from "./keys.js";
 export { defaultX509CaSubject, defaultX509SvidSubject, distinguishedNameFrom, encodeName, type DistinguishedName, type NameAttribute } from "./name.js";
 export {

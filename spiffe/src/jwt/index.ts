@@ -1,0 +1,25 @@
+export {
+  JwtSvidError,
+  base64url,
+  decodeBase64url,
+  ecdsaCoordinateLength,
+  hashOfJwtAlgorithm,
+  joseSignature,
+  jwtAlgorithmFor,
+  jwtSvidAlgorithms,
+  type JwtSigningAlgorithm,
+  type JwtSvidAlgorithm,
+} from "./jws.js";
+export {
+  jwtLeewaySeconds,
+  jwtSvidSigningInput,
+  jwtSvidToken,
+  maxJwtSvidLength,
+  parseJwtSvidInsecure,
+  validateJwtSvid,
+  verifyJwtSvidSignature,
+  type JwtSvidClaims,
+  type JwtSvidHeader,
+  type ParsedJwtSvid,
+  type ValidateOptions,
+} from "./jwt-svid.js";
