@@ -1,0 +1,77 @@
+import { Code, RpcError } from "@signet/proto";
+import type {
+  SyncAuthorizedEntriesRequest,
+  SyncAuthorizedEntriesResponse,
+} from "@signet/proto/spire/api/server/entry/v1/entry";
+import type { Entry } from "@signet/proto/spire/api/types/entry";
+import { applyEntryMask } from "./mask.js";
+
+/** SPIRE's page size for SyncAuthorizedEntries; stock agents infer it from the first revision page. */
+export const syncPageSize = 500;
+
+/**
+ * The server side of SyncAuthorizedEntries, as SPIRE choreographs it:
+ *
+ * 1. read the first request: it must carry no ids, and a mask present on it
+ *    must keep revision_number; that mask applies to the whole stream;
+ * 2. up to `pageSize` entries: one response with them all (even none), done;
+ * 3. otherwise revision pages (id, revision_number, created_at) of
+ *    `pageSize`, `more` on all but the last;
+ * 4. then each later request names ids; the reply is the matching entries in
+ *    pages of `pageSize` (`more` on all but the last page of that reply),
+ *    unknown ids skipped, an empty reply still sent;
+ * 5. the client's half-close ends the stream normally.
+ *
+ * `entries` is the caller's authorized set, read once at the start.
+ */
+export async function* syncAuthorizedEntries(
+  requests: AsyncIterable<SyncAuthorizedEntriesRequest>,
+  entries: readonly Entry[],
+  pageSize = syncPageSize,
+): AsyncGenerator<SyncAuthorizedEntriesResponse> {
+  const iterator = requests[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) return;
+  const initial = first.value;
+  if (initial.ids.length > 0) {
+    throw new RpcError(Code.INVALID_ARGUMENT, "specifying IDs on initial request is not supported");
+  }
+  const mask = initial.outputMask;
+  if (mask && !mask.revisionNumber) throw new RpcError(Code.INVALID_ARGUMENT, "revision number cannot be masked");
+
+  if (entries.length <= pageSize) {
+    yield { entryRevisions: [], entries: entries.map((e) => applyEntryMask(e, mask)), more: false };
+    return;
+  }
+
+  for (let i = 0; i < entries.length; i += pageSize) {
+    const page = entries.slice(i, i + pageSize);
+    yield {
+      entryRevisions: page.map((e) => ({ id: e.id, revisionNumber: e.revisionNumber, createdAt: e.createdAt })),
+      entries: [],
+      more: i + pageSize < entries.length,
+    };
+  }
+
+  let byId: Map<string, Entry> | undefined;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return;
+    byId ??= new Map(entries.map((e) => [e.id, e]));
+    const wanted = [...next.value.ids].sort();
+    let page: Entry[] = [];
+    let previous: string | undefined;
+    for (const id of wanted) {
+      if (id === previous) continue;
+      previous = id;
+      const entry = byId.get(id);
+      if (!entry) continue;
+      if (page.length === pageSize) {
+        yield { entryRevisions: [], entries: page, more: true };
+        page = [];
+      }
+      page.push(applyEntryMask(entry, mask));
+    }
+    yield { entryRevisions: [], entries: page, more: false };
+  }
+}
