@@ -4,3 +4,4 @@
 export * from "./id/index.js";
 export * from "./x509/index.js";
 export * from "./jwt/index.js";
+export * from "./bundle/index.js";
