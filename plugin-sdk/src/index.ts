@@ -18,6 +18,8 @@ export {
   KeyStore,
   KeyType,
   keyManagerHandlers,
+  batchSignerService,
+  batchLimits,
   type KeyManagerDomain,
   type KeyManagerHandlerOptions,
   KeyManagerError,
@@ -29,6 +31,7 @@ export {
   type KeyEntry,
   type SignerOpts,
   type Signature,
+  type Signatures,
 } from "./keys/index.js";
 export { workloadAttestor, type WorkloadAttestorImpl } from "./types/workloadattestor.js";
 export { upstreamAuthority, type UpstreamAuthorityImpl } from "./types/upstreamauthority.js";

@@ -18,5 +18,6 @@ export { PluginHarness, PluginSession, type LaunchOptions, type StopResult, type
 export { ConformanceError } from "./assert.js";
 export { lifecycleSuite, hclogProblem, type LifecycleOptions } from "./lifecycle.js";
 export { keyManagerSuite, type KeyManagerSuiteOptions } from "./keymanager.js";
+export { batchSignerServiceName } from "./keymanager-batch.js";
 export { workloadAttestorSuite, type WorkloadAttestorSuiteOptions } from "./workloadattestor.js";
 export { type KeyTypeName, type SignatureAlgorithm, signatureAlgorithmsFor } from "./signatures.js";

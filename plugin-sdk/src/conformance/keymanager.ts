@@ -16,6 +16,7 @@ import {
 } from "@signet/proto/spire/plugin/server/keymanager/v1/keymanager";
 import { Code, expect, expectOk, expectRpcError, fail, outcome, describeRpcError, quote } from "./assert.js";
 import { defineCheck, defineSuite } from "./define.js";
+import { batchSignerChecks } from "./keymanager-batch.js";
 import { PluginHarness, type PluginSession } from "./harness.js";
 import { type PluginUnderTest, type Side, configText, resolvePlugin } from "./plugin.js";
 import {
@@ -41,6 +42,8 @@ export interface KeyManagerSuiteOptions {
   readonly unsupportedSignatureAlgorithms?: Partial<Record<KeyTypeName, readonly SignatureAlgorithm[]>>;
   /** The plugin keeps keys across restarts (e.g. on disk or in a KMS): checked by restarting it. */
   readonly persistent?: boolean;
+  /** The plugin serves Signet's BatchSigner extension (signet.plugin.keymanager.v1): checked with batch-sign checks. */
+  readonly batchSigner?: boolean;
 }
 
 type KeyManagerClient = AsyncClient<typeof ServerKeyManagerService>;
@@ -263,6 +266,19 @@ export function keyManagerSuite(pluginUnderTest: PluginUnderTest, options: KeyMa
       );
     }),
   );
+
+  if (options.batchSigner) {
+    checks.push(
+      ...batchSignerChecks({
+        types,
+        unsupported: (type) => new Set(options.unsupportedSignatureAlgorithms?.[type] ?? []),
+        session: () => harness.shared(),
+        sharedKey,
+        deadline,
+        check,
+      }),
+    );
+  }
 
   if (options.persistent) {
     checks.push(

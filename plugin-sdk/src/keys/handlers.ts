@@ -2,12 +2,14 @@
  * The gRPC edge of a KeyManager that holds its own keys: wire messages in,
  * domain calls, status codes out. The messages of the server and agent
  * KeyManager services are the same, so one set of handlers serves both
- * (`keyManager.server(h)` and `keyManager.agent(h)`).
+ * (`keyManager.server(h)` and `keyManager.agent(h)`), and Signet's
+ * BatchSigner extension too (`batchSignerService(h)`).
  */
-import { Code, RpcError } from "@signet/proto";
+import { Code, RpcError, type ServiceRegistration, implement } from "@signet/proto";
+import { BatchSignerService } from "@signet/proto/signet/plugin/keymanager/v1/batchsigner";
 import type { Logger } from "../log/logger.js";
 import { KeyManagerError, type KeyManagerErrorKind, type PublicKeyInfo } from "./key-entry.js";
-import type { Signature, SignerOpts } from "./key-store.js";
+import type { Signature, Signatures, SignerOpts } from "./key-store.js";
 
 /** What the handlers call: a plugin's key manager (memory, disk, …). */
 export interface KeyManagerDomain {
@@ -15,6 +17,8 @@ export interface KeyManagerDomain {
   getPublicKey(id: string): PublicKeyInfo;
   getPublicKeys(): PublicKeyInfo[];
   signData(id: string, digest: Buffer, opts: SignerOpts | undefined): Signature;
+  /** Signs whole messages in order (BatchSigner); a domain without it answers Unimplemented. */
+  signMessages?(id: string, messages: readonly Buffer[], opts: SignerOpts | undefined): Signatures;
 }
 
 /** Request shapes shared by both sides' generated messages (their enums are the same numbers). */
@@ -66,7 +70,25 @@ export function keyManagerHandlers(current: () => KeyManagerDomain | undefined, 
     async signData(req: { keyId: string; data: Buffer; signerOpts: WireSignerOpts }) {
       return domain((k) => k.signData(req.keyId, req.data, signerOptsOf(req.signerOpts)));
     },
+    async signMessages(req: { keyId: string; messages: Buffer[]; signerOpts: WireSignerOpts }) {
+      return domain((k) => {
+        if (!k.signMessages) throw new RpcError(Code.UNIMPLEMENTED, "this key manager does not sign batches of messages");
+        return k.signMessages(req.keyId, req.messages, signerOptsOf(req.signerOpts));
+      });
+    },
   };
+}
+
+/**
+ * Signet's BatchSigner extension (signet.plugin.keymanager.v1.BatchSigner)
+ * over the same handlers: serve it beside the KeyManager services, and the
+ * SDK lists it in the Init answer, which is how a Signet host knows to use it
+ * (SPIRE hosts ignore it).
+ *
+ *   serve({ type: "KeyManager", plugin: keyManager.server(h), services: [keyManager.agent(h), batchSignerService(h), …] })
+ */
+export function batchSignerService(handlers: Pick<ReturnType<typeof keyManagerHandlers>, "signMessages">): ServiceRegistration {
+  return implement(BatchSignerService, { signMessages: (req) => handlers.signMessages(req) });
 }
 
 function signerOptsOf(opts: WireSignerOpts): SignerOpts | undefined {

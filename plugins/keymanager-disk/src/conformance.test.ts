@@ -48,5 +48,5 @@ const server: PluginUnderTest = { ...base, config: () => JSON.stringify({ keys_p
 const agent: PluginUnderTest = { ...base, config: () => `directory = ${JSON.stringify(fresh())}` };
 
 registerWithVitest(lifecycleSuite(lifecycle), vitest);
-registerWithVitest(keyManagerSuite(server, { side: "server", persistent: true }), vitest);
-registerWithVitest(keyManagerSuite(agent, { side: "agent", persistent: true }), vitest);
+registerWithVitest(keyManagerSuite(server, { side: "server", persistent: true, batchSigner: true }), vitest);
+registerWithVitest(keyManagerSuite(agent, { side: "agent", persistent: true, batchSigner: true }), vitest);

@@ -1,12 +1,13 @@
 /**
  * Entry point of the disk KeyManager plugin program: one process serves
  * both the server's and the agent's KeyManager service (the host binds the
- * one it needs and tolerates the other), over one keys file named by the
- * configuration (`keys_path` on a server, `directory` on an agent).
+ * one it needs and tolerates the other) and Signet's BatchSigner extension,
+ * over one keys file named by the configuration (`keys_path` on a server,
+ * `directory` on an agent).
  * This file is the edge: wire messages in, domain calls, status codes out.
  */
 import { mkdir } from "node:fs/promises";
-import { Code, RpcError, configService, createLogger, keyManager, keyManagerHandlers, serve } from "@signet/plugin-sdk";
+import { Code, RpcError, configService, createLogger, batchSignerService, keyManager, keyManagerHandlers, serve } from "@signet/plugin-sdk";
 import { type DiskConfig, configMessagePrefix, keysFileOf, parseConfig } from "./config.js";
 import { KeysFileError, readKeysFile } from "./keys-file.js";
 import { DiskKeyManager } from "./keymanager.js";
@@ -57,7 +58,7 @@ async function apply(loaded: Loaded): Promise<void> {
 serve({
   type: "KeyManager",
   plugin: keyManager.server(service),
-  services: [keyManager.agent(service), configService({ parse, apply })],
+  services: [keyManager.agent(service), batchSignerService(service), configService({ parse, apply })],
 }).catch((e: unknown) => {
   log.error("Plugin failed to start", { error: e });
   process.exit(1);

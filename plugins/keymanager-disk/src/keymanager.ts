@@ -9,7 +9,7 @@
  * adds nothing. Writes are serialized; each writes every key the store holds
  * at that moment, so concurrent generations cannot drop each other's keys.
  */
-import { type KeyEntry, KeyStore, type PublicKeyInfo, type Signature, type SignerOpts, generateKeyEntry } from "@signet/plugin-sdk";
+import { type KeyEntry, KeyStore, type PublicKeyInfo, type Signature, type Signatures, type SignerOpts, generateKeyEntry } from "@signet/plugin-sdk";
 import { writeKeysFile } from "./keys-file.js";
 
 export { KeyManagerError, KeyType, fingerprintOf, type KeyManagerErrorKind, type PublicKeyInfo, type Signature, type SignerOpts } from "@signet/plugin-sdk";
@@ -50,6 +50,11 @@ export class DiskKeyManager {
   /** Signs `digest` (already hashed by the caller) with key `id`. */
   signData(id: string, digest: Buffer, opts: SignerOpts | undefined): Signature {
     return this.store.signData(id, digest, opts);
+  }
+
+  /** Signs whole messages (hashed here) with key `id`, in order: Signet's BatchSigner extension. */
+  signMessages(id: string, messages: readonly Buffer[], opts: SignerOpts | undefined): Signatures {
+    return this.store.signMessages(id, messages, opts);
   }
 
   private serially(write: () => Promise<void>): Promise<void> {

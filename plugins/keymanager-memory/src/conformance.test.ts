@@ -27,5 +27,5 @@ const plugin: PluginUnderTest = {
 };
 
 registerWithVitest(lifecycleSuite(plugin), vitest);
-registerWithVitest(keyManagerSuite(plugin, { side: "server" }), vitest);
-registerWithVitest(keyManagerSuite(plugin, { side: "agent" }), vitest);
+registerWithVitest(keyManagerSuite(plugin, { side: "server", batchSigner: true }), vitest);
+registerWithVitest(keyManagerSuite(plugin, { side: "agent", batchSigner: true }), vitest);

@@ -9,7 +9,7 @@
  * id replaces the key, keys are listed sorted by id, and the fingerprint is
  * the hex SHA-256 of the key's PKIX DER.
  */
-import { KeyStore, type PublicKeyInfo, type Signature, type SignerOpts, generateKeyEntry } from "@signet/plugin-sdk";
+import { KeyStore, type PublicKeyInfo, type Signature, type Signatures, type SignerOpts, generateKeyEntry } from "@signet/plugin-sdk";
 
 export {
   KeyManagerError,
@@ -43,5 +43,10 @@ export class MemoryKeyManager {
   /** Signs `digest` (already hashed by the caller) with key `id`. */
   signData(id: string, digest: Buffer, opts: SignerOpts | undefined): Signature {
     return this.store.signData(id, digest, opts);
+  }
+
+  /** Signs whole messages (hashed here) with key `id`, in order: Signet's BatchSigner extension. */
+  signMessages(id: string, messages: readonly Buffer[], opts: SignerOpts | undefined): Signatures {
+    return this.store.signMessages(id, messages, opts);
   }
 }

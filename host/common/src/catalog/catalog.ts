@@ -1,5 +1,5 @@
 import type { Logger } from "../log/logger.js";
-import { otherSideService, type Side, serviceForType } from "./plugin-types.js";
+import { extensionServices, otherSideService, type Side, serviceForType } from "./plugin-types.js";
 import { type PluginSource, resolvePluginCommand } from "./resolve.js";
 import { ManagedPlugin, type PluginSpec, type SupervisorOptions } from "./supervisor.js";
 
@@ -124,7 +124,7 @@ function specFor(req: PluginRequest, options: CatalogOptions): PluginSpec {
     ...(req.checksum !== undefined ? { checksum: req.checksum } : {}),
     data: req.data,
     expectedServices: [service],
-    ...(other ? { toleratedServices: [other] } : {}),
+    toleratedServices: [...(other ? [other] : []), ...(extensionServices[req.type] ?? [])],
     trustDomain: options.trustDomain,
   };
 }

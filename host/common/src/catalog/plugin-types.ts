@@ -24,6 +24,14 @@ export const pluginTypes: Readonly<Record<Side, Readonly<Record<string, string>>
   },
 };
 
+/**
+ * Signet's own extension services a plugin of a type may serve beside SPIRE's
+ * (listed in its Init answer; a host uses them if present, SPIRE ignores them).
+ */
+export const extensionServices: Readonly<Record<string, readonly string[]>> = {
+  KeyManager: ["signet.plugin.keymanager.v1.BatchSigner"],
+};
+
 export function serviceForType(side: Side, type: string): string | undefined {
   return pluginTypes[side][type];
 }

@@ -1,4 +1,14 @@
-export { KeyManagerFacade, KeyType, HashAlgorithm, type ManagedKey, type SignerOpts } from "./keymanager.js";
+export {
+  KeyManagerFacade,
+  keyManagerFacadeFor,
+  batchSignerServiceName,
+  batchSignerLimits,
+  KeyType,
+  HashAlgorithm,
+  type BatchSignerAccess,
+  type ManagedKey,
+  type SignerOpts,
+} from "./keymanager.js";
 export { WorkloadAttestorFacade, type Selector } from "./workloadattestor.js";
 export {
   ServerNodeAttestorFacade,
