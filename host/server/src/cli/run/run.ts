@@ -1,0 +1,61 @@
+/**
+ * `run`: parse SPIRE's run flags, load server.conf and run the server until
+ * SIGINT/SIGTERM. The daemon is loaded lazily so the API commands start fast
+ * and do not pull in the server's dependencies.
+ */
+import type { ServerConfig } from "../../config/server-config.js";
+import type { Command } from "../command.js";
+import type { CliEnv } from "../env.js";
+import { parseFlags } from "../command.js";
+import { errorText } from "../errors.js";
+import { runFlagSet } from "./flags.js";
+
+interface ServerModule {
+  runServer(config: ServerConfig): Promise<void>;
+}
+interface LoadModule {
+  loadServerConfig(path: string, options: { expandEnv?: boolean; flags?: object }): Promise<ServerConfig>;
+}
+
+// Specifiers in variables: the daemon modules are written alongside the CLI and resolved at run time.
+const serverModule = "../../server.js";
+const loadModule = "../../config/load.js";
+
+export async function importLoader(): Promise<LoadModule> {
+  return (await import(loadModule)) as LoadModule;
+}
+
+export const run: Command = {
+  name: "run",
+  synopsis: "Runs the server",
+  help: () => `${runFlagSet("run").fs.usage()}flag: help requested\n`,
+  async run(args: readonly string[], env: CliEnv): Promise<number> {
+    const { fs, result } = runFlagSet("run");
+    const parsed = parseFlags(fs, args, env);
+    if (parsed !== 0) return parsed;
+    const flags = result();
+    let config: ServerConfig;
+    try {
+      const { loadServerConfig } = await importLoader();
+      config = await loadServerConfig(flags.configPath, { expandEnv: flags.expandEnv, flags: flags.overrides });
+    } catch (e) {
+      env.stderr(`${errorText(e)}\n`);
+      return 1;
+    }
+    let server: ServerModule;
+    try {
+      server = (await import(serverModule)) as ServerModule;
+      if (typeof server.runServer !== "function") throw new Error("the server module does not export runServer");
+    } catch (e) {
+      env.stderr(`signet-server: the server daemon is not available in this build: ${errorText(e)}\n`);
+      return 1;
+    }
+    try {
+      await server.runServer(config);
+      return 0;
+    } catch (e) {
+      env.stderr(`Server crashed: ${errorText(e)}\n`);
+      return 1;
+    }
+  },
+};

@@ -1,0 +1,28 @@
+/** `validate`: load and check server.conf without starting anything. */
+import type { Command } from "../command.js";
+import { parseFlags } from "../command.js";
+import type { CliEnv } from "../env.js";
+import { errorText } from "../errors.js";
+import { runFlagSet } from "../run/flags.js";
+import { importLoader } from "../run/run.js";
+
+export const validate: Command = {
+  name: "validate",
+  synopsis: "Validates a SPIRE server configuration file",
+  help: () => `${runFlagSet("validate").fs.usage()}flag: help requested\n`,
+  async run(args: readonly string[], env: CliEnv): Promise<number> {
+    const { fs, result } = runFlagSet("validate");
+    const parsed = parseFlags(fs, args, env);
+    if (parsed !== 0) return parsed;
+    const flags = result();
+    try {
+      const { loadServerConfig } = await importLoader();
+      await loadServerConfig(flags.configPath, { expandEnv: flags.expandEnv, flags: flags.overrides });
+    } catch (e) {
+      env.stderr(`SPIRE server configuration file is invalid: ${errorText(e)}\n`);
+      return 1;
+    }
+    env.stdout("SPIRE server configuration file is valid.\n");
+    return 0;
+  },
+};
