@@ -1,75 +1,24 @@
 import { X509Certificate, createPublicKey, generateKeyPairSync } from "node:crypto";
-import { nullLogger } from "@signet/host-common";
 import { SpiffeId, TrustDomain, readCertificate, validateJwtSvid } from "@signet/spiffe";
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryBundleStore, MemoryJournalStore } from "../../../../test/fakes/ca-stores.js";
 import { ManualClock } from "../../../../test/fakes/clock.js";
-import { type TestKeyManager, TestKeyStore, startTestKeyManager } from "../../../../test/fakes/keymanager.js";
+import { TestKeyStore } from "../../../../test/fakes/keymanager.js";
+import { type TestCa, type TestCaOptions, startTestCa } from "../../../../test/fakes/server-ca.js";
 import { TestUpstreamAuthority } from "../../../../test/fakes/upstream-authority.js";
-import type { KeyType } from "../config/server-config.js";
 import { CaError } from "./authority.js";
-import { Ca } from "./ca.js";
-import { CaManager } from "./manager.js";
-import { CaRotator } from "./rotator.js";
-import { keyManagerCaSigner } from "./signer.js";
-import type { UpstreamAuthority } from "./upstream.js";
 
 const td = TrustDomain.parse("example.org");
 const hour = 3600_000;
-const kms: TestKeyManager[] = [];
+const cas: TestCa[] = [];
 afterEach(async () => {
-  for (const km of kms.splice(0)) await km.close();
+  for (const c of cas.splice(0)) await c.close();
 });
 
-interface Setup {
-  keys?: TestKeyStore;
-  bundle?: MemoryBundleStore;
-  journal?: MemoryJournalStore;
-  clock?: ManualClock;
-  upstream?: UpstreamAuthority;
-  caKeyType?: KeyType;
-  jwtKeyType?: KeyType;
-  disableJwtSvids?: boolean;
-}
-
-async function setup(s: Setup = {}) {
-  const km = await startTestKeyManager(s.keys);
-  kms.push(km);
-  const clock = s.clock ?? new ManualClock();
-  const bundle = s.bundle ?? new MemoryBundleStore(td.name);
-  const journal = s.journal ?? new MemoryJournalStore();
-  const signer = keyManagerCaSigner(km.facade);
-  const disableJwtSvids = s.disableJwtSvids ?? false;
-  const ca = new Ca({
-    trustDomain: td,
-    signer,
-    clock,
-    x509SvidTtlSeconds: 3600,
-    agentTtlSeconds: 7200,
-    jwtSvidTtlSeconds: 300,
-    caTtlSeconds: 86400,
-    jwtIssuer: "https://issuer.example.org",
-    disableJwtSvids,
-    bundle,
-  });
-  const manager = await CaManager.load({
-    trustDomain: td,
-    keyManager: km.facade,
-    signer,
-    journalStore: journal,
-    bundleStore: bundle,
-    ca,
-    ...(s.upstream ? { upstream: s.upstream } : {}),
-    caKeyType: s.caKeyType ?? "ec-p256",
-    jwtKeyType: s.jwtKeyType ?? s.caKeyType ?? "ec-p256",
-    caTtlSeconds: 86400,
-    caSubject: { country: ["US"], organization: ["SPIFFE"] },
-    disableJwtSvids,
-    clock,
-    log: nullLogger,
-  });
-  const rotator = new CaRotator({ manager, clock, log: nullLogger });
-  return { km, clock, bundle, journal, ca, manager, rotator };
+async function setup(s: TestCaOptions = {}): Promise<TestCa> {
+  const t = await startTestCa(s);
+  cas.push(t);
+  return t;
 }
 
 const workloadKey = () => generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "der" });
