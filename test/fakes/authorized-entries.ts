@@ -1,0 +1,68 @@
+/**
+ * A small real AuthorizedEntries for API tests: entries held in memory,
+ * authorized by SPIRE's crawl (entries parented by the agent, then by those
+ * entries' SPIFFE IDs, recursively, plus node aliases whose selectors are all
+ * among the agent's node selectors).
+ */
+import type { Entry } from "@signet/proto/spire/api/types/entry";
+import type { Selector } from "@signet/proto/spire/api/types/selector";
+import type { SPIFFEID } from "@signet/proto/spire/api/types/spiffeid";
+import type { AuthorizedEntries } from "../../host/server/src/authorizedentries/authorized-entries.js";
+
+export class InMemoryAuthorizedEntries implements AuthorizedEntries {
+  private entries: Entry[] = [];
+  private readonly nodeSelectors = new Map<string, readonly Selector[]>();
+  private readonly serverId: string;
+
+  constructor(trustDomain: string) {
+    this.serverId = `spiffe://${trustDomain}/spire/server`;
+  }
+
+  setEntries(entries: readonly Entry[]): void {
+    this.entries = [...entries];
+  }
+
+  setNodeSelectors(agentId: string, selectors: readonly Selector[]): void {
+    this.nodeSelectors.set(agentId, selectors);
+  }
+
+  authorizedEntries(agentId: string): readonly Entry[] {
+    const out: Entry[] = [];
+    const seen = new Set<string>();
+    const visitedParents = new Set<string>();
+    const crawl = (parent: string) => {
+      if (visitedParents.has(parent)) return;
+      visitedParents.add(parent);
+      for (const e of this.entries) {
+        if (idString(e.parentId) !== parent || seen.has(e.id)) continue;
+        seen.add(e.id);
+        out.push(e);
+        crawl(idString(e.spiffeId));
+      }
+    };
+    crawl(agentId);
+    const mine = new Set((this.nodeSelectors.get(agentId) ?? []).map((s) => `${s.type}:${s.value}`));
+    for (const alias of this.entries) {
+      if (idString(alias.parentId) !== this.serverId) continue;
+      if (alias.selectors.length === 0 || !alias.selectors.every((s) => mine.has(`${s.type}:${s.value}`))) continue;
+      crawl(idString(alias.spiffeId));
+    }
+    return out;
+  }
+
+  authorizedEntry(agentId: string, entryId: string): Entry | undefined {
+    return this.authorizedEntries(agentId).find((e) => e.id === entryId);
+  }
+
+  isAdmin(spiffeId: string): boolean {
+    return this.entries.some((e) => e.admin && idString(e.spiffeId) === spiffeId);
+  }
+
+  isDownstream(spiffeId: string): boolean {
+    return this.entries.some((e) => e.downstream && idString(e.spiffeId) === spiffeId);
+  }
+}
+
+function idString(id: SPIFFEID | undefined): string {
+  return id ? `spiffe://${id.trustDomain}${id.path}` : "";
+}
