@@ -6,9 +6,14 @@ import { type AsyncService, type CallContext, implement, type ServiceDefinition 
 import { type Caller, withCaller } from "../../host/server/src/api/rpccontext/caller.js";
 
 /** One service to host: its definition and its handlers (before `implement()`). */
-export interface HostedService<S extends ServiceDefinition = ServiceDefinition> {
-  readonly definition: S;
-  readonly impl: Partial<AsyncService<S>>;
+export interface HostedService {
+  readonly definition: ServiceDefinition;
+  readonly impl: object;
+}
+
+/** A type-checked HostedService. */
+export function hosted<S extends ServiceDefinition>(definition: S, impl: Partial<AsyncService<S>>): HostedService {
+  return { definition, impl };
 }
 
 export interface TestApiServer {
