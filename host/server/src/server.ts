@@ -1,0 +1,246 @@
+/**
+ * signet-server's composition root: config → plugins → CA → caches → APIs
+ * on the endpoints, and the reverse order on stop. Every long-lived loop
+ * created here (CA rotator, server SVID rotator, entry cache, housekeeping)
+ * is stopped by `stop()`, after the endpoints have drained, so no write is
+ * cut off half way.
+ */
+import { writeFileSync } from "node:fs";
+import { createWriteStream } from "node:fs";
+import type { Catalog, LevelledLogger } from "@signet/host-common";
+import { catalogFromConfig, createLogger, parseLogLevel } from "@signet/host-common";
+import type { ServiceRegistration } from "@signet/proto";
+import { Bundle } from "@signet/proto/spire/api/types/bundle";
+import { agentService } from "./api/agent/v1/service.js";
+import { bundleService } from "./api/bundle/v1/service.js";
+import { debugService } from "./api/debug/v1/service.js";
+import { entryService } from "./api/entry/v1/service.js";
+import { localAuthorityService } from "./api/localauthority/v1/service.js";
+import { loggerService } from "./api/logger/v1/service.js";
+import { svidService } from "./api/svid/v1/service.js";
+import { trustDomainService } from "./api/trustdomain/v1/service.js";
+import { EntryCache } from "./authorizedentries/entry-cache.js";
+import { Ca } from "./ca/ca.js";
+import { systemClock, type Clock } from "./ca/clock.js";
+import { dataStoreBundleStore, dataStoreJournalStore } from "./ca/datastore-adapters.js";
+import { CaManager } from "./ca/manager.js";
+import { CaRotator } from "./ca/rotator.js";
+import { keyManagerCaSigner } from "./ca/signer.js";
+import type { ServerConfig } from "./config/server-config.js";
+import { Housekeeping } from "./datastore/housekeeping.js";
+import { serverPlugins, type ServerPlugins } from "./plugins.js";
+import { ServerSvidRotator } from "./svid/rotator.js";
+import { upstreamAuthorityOf } from "./upstream.js";
+import { startEndpoints } from "./endpoints-wiring.js";
+
+export interface StartOptions {
+  /** Defaults to a logger built from the config (level, format, file). */
+  readonly log?: LevelledLogger;
+  readonly clock?: Clock;
+}
+
+export interface RunningServer {
+  readonly config: ServerConfig;
+  readonly log: LevelledLogger;
+  /** Resolves once stop() has finished. */
+  readonly stopped: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A component stop() must end, newest first. */
+type Stopper = { readonly name: string; stop(): Promise<void> | void };
+
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const log = options.log ?? serverLogger(config);
+  const clock = options.clock ?? systemClock;
+  const startedAt = Date.now();
+  const stoppers: Stopper[] = [];
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      for (const s of stoppers.reverse()) {
+        try {
+          await s.stop();
+        } catch (e) {
+          log.error("Failed to stop component", { component: s.name, error: errorText(e) });
+        }
+      }
+      log.info("Server stopped");
+      resolveStopped();
+    })();
+    return stopping;
+  };
+
+  try {
+    log.info("Starting server", { trust_domain: config.trustDomain.name, config: config.path || undefined });
+    for (const key of config.ignoredKeys) log.warn("Configuration key is accepted for compatibility but not acted on", { key });
+
+    const catalog: Catalog = await catalogFromConfig(config.plugins, {
+      side: "server",
+      trustDomain: config.trustDomain.name,
+      log,
+      ...(config.source !== undefined ? { source: config.source } : {}),
+      ...(config.path ? { cwd: dirOf(config.path) } : {}),
+    });
+    stoppers.push({ name: "catalog", stop: () => catalog.close() });
+    const plugins = serverPlugins(catalog, log);
+
+    const { ca, manager, rotator } = await startCa(config, plugins, clock, log);
+    stoppers.push({ name: "ca-rotator", stop: () => rotator.stop() });
+
+    const svid = new ServerSvidRotator({ ca, keyType: config.caKeyType, clock, log: log.with({ subsystem_name: "svid_rotator" }) });
+    await svid.initialize();
+    stoppers.push({ name: "server-svid-rotator", stop: () => svid.stop() });
+
+    const entries = new EntryCache({
+      dataStore: plugins.dataStore,
+      trustDomain: config.trustDomain.name,
+      logger: log.with({ subsystem_name: "entry_cache" }),
+    });
+    const cacheLoad = Date.now();
+    await entries.start();
+    stoppers.push({ name: "entry-cache", stop: () => entries.stop() });
+    log.info("Entry cache loaded", { elapsed_ms: Date.now() - cacheLoad });
+
+    const housekeeping = new Housekeeping({
+      dataStore: plugins.dataStore,
+      log: log.with({ subsystem_name: "housekeeping" }),
+      pruneEventsOlderThanSeconds: config.pruneEventsOlderThanSeconds,
+    });
+    housekeeping.start();
+    stoppers.push({ name: "housekeeping", stop: () => housekeeping.stop() });
+
+    const bundleStore = dataStoreBundleStore(plugins.dataStore, config.trustDomain);
+    const services = {
+      agent: agentService({
+        trustDomain: config.trustDomain,
+        dataStore: plugins.dataStore,
+        ca,
+        nodeAttestor: (name) => plugins.nodeAttestors.get(name),
+        log: log.with({ subsystem_name: "api", service: "agent.v1.Agent" }),
+        agentIdAsSelector: config.agentIdAsSelector,
+      }),
+      bundle: bundleService({
+        dataStore: plugins.dataStore,
+        trustDomain: config.trustDomain,
+        publishJwtKey: async (key) => {
+          // SPIRE's PublishJWTKey without an upstream that takes JWT keys: the key joins the local bundle.
+          const res = await plugins.dataStore.appendBundle({ bundle: Bundle.fromPartial({ trustDomain: config.trustDomain.name, jwtAuthorities: [key] }) });
+          return res.bundle?.jwtAuthorities ?? [];
+        },
+      }),
+      entry: entryService({ dataStore: plugins.dataStore, authorizedEntries: entries, trustDomain: config.trustDomain }),
+      svid: svidService({
+        trustDomain: config.trustDomain,
+        ca,
+        authorizedEntries: entries,
+        dataStore: plugins.dataStore,
+        log: log.with({ subsystem_name: "api", service: "svid.v1.SVID" }),
+        jwtSvidsDisabled: config.disableJwtSvids,
+      }),
+      trustDomain: trustDomainService({ dataStore: plugins.dataStore, trustDomain: config.trustDomain }),
+      localAuthority: localAuthorityService({ manager, bundle: bundleStore, log }),
+      debug: debugService({
+        trustDomain: config.trustDomain,
+        dataStore: plugins.dataStore,
+        serverSvid: () => svid.current().certChain,
+        uptime: () => Math.floor((Date.now() - startedAt) / 1000),
+      }),
+      logger: loggerService({ log }),
+    } satisfies Record<string, ServiceRegistration>;
+
+    const endpoints = await startEndpoints({ config, log, plugins, entries, svid, services, clock });
+    stoppers.push({ name: "endpoints", stop: () => endpoints.stop() });
+
+    log.info("Server is ready", {
+      address: `${config.bindAddress}:${endpoints.tcpPort}`,
+      socket_path: config.socketPath,
+      startup_ms: Date.now() - startedAt,
+    });
+    return { config, log, stopped, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+async function startCa(config: ServerConfig, plugins: ServerPlugins, clock: Clock, log: LevelledLogger) {
+  const bundleStore = dataStoreBundleStore(plugins.dataStore, config.trustDomain);
+  const signer = keyManagerCaSigner(plugins.keyManager);
+  const ca = new Ca({
+    trustDomain: config.trustDomain,
+    signer,
+    clock,
+    x509SvidTtlSeconds: config.defaultX509SvidTtlSeconds,
+    agentTtlSeconds: config.agentTtlSeconds,
+    jwtSvidTtlSeconds: config.defaultJwtSvidTtlSeconds,
+    caTtlSeconds: config.caTtlSeconds,
+    jwtIssuer: config.jwtIssuer,
+    disableJwtSvids: config.disableJwtSvids,
+    bundle: bundleStore,
+  });
+  const upstream = plugins.upstreamAuthority ? upstreamAuthorityOf(plugins.upstreamAuthority) : undefined;
+  const manager = await CaManager.load({
+    trustDomain: config.trustDomain,
+    keyManager: plugins.keyManager,
+    signer,
+    journalStore: dataStoreJournalStore(plugins.dataStore),
+    bundleStore,
+    ca,
+    ...(upstream ? { upstream } : {}),
+    caKeyType: config.caKeyType,
+    jwtKeyType: config.jwtKeyType,
+    caTtlSeconds: config.caTtlSeconds,
+    caSubject: { country: [...config.caSubject.country], organization: [...config.caSubject.organization], ...(config.caSubject.commonName ? { commonName: config.caSubject.commonName } : {}) },
+    disableJwtSvids: config.disableJwtSvids,
+    clock,
+    log: log.with({ subsystem_name: "ca_manager" }),
+  });
+  const rotator = new CaRotator({ manager, clock, log: log.with({ subsystem_name: "ca_rotator" }) });
+  await rotator.initialize();
+  rotator.start();
+  return { ca, manager, rotator };
+}
+
+/** The process logger from log_level / log_format / log_file. */
+export function serverLogger(config: ServerConfig): LevelledLogger {
+  const level = config.logLevel === "PANIC" || config.logLevel === "FATAL" ? "error" : parseLogLevel(config.logLevel);
+  let write: ((line: string) => void) | undefined;
+  if (config.logFile) {
+    writeFileSync(config.logFile, "", { flag: "a" });
+    const stream = createWriteStream(config.logFile, { flags: "a" });
+    write = (line) => void stream.write(line);
+  }
+  return createLogger({ level, format: config.logFormat, ...(write ? { write } : {}) });
+}
+
+function dirOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i <= 0 ? "." : path.slice(0, i);
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * `signet-server run`: start, then serve until SIGTERM or SIGINT, then stop
+ * gracefully (endpoints drain first, so in-flight writes complete). A
+ * second signal while stopping exits at once.
+ */
+export async function runServer(config: ServerConfig, options: StartOptions = {}): Promise<void> {
+  const server = await startServer(config, options);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      server.log.info("Received signal; stopping", { signal });
+      process.off("SIGTERM", onSignal).off("SIGINT", onSignal);
+      const again = () => process.exit(1);
+      process.once("SIGTERM", again).once("SIGINT", again);
+      void server.stop().then(resolve);
+    };
+    process.on("SIGTERM", onSignal).on("SIGINT", onSignal);
+  });
+}
