@@ -23,13 +23,7 @@ import { callerOf } from "../../rpccontext/caller.js";
 import { apiError, itemStatus, okStatus } from "../../status.js";
 import { type CsrCheck, type CsrVerifier, inlineCsrVerifier } from "./csr-verifier.js";
 import { checkWildcardOverlap, validateDnsName } from "./dns.js";
-
-/**
- * Admission hook for SPIRE's signing rate limits (BatchNewX509SVID counts
- * each CSR, NewJWTSVID and NewDownstreamX509CA count 1). Throws an RpcError
- * (ResourceExhausted) to refuse; the handler adds SPIRE's wording.
- */
-export type SigningLimit = (ctx: CallContext, count: number) => void | Promise<void>;
+import type { RateLimit } from "./rate-limit.js";
 
 export interface SvidServiceDeps {
   readonly trustDomain: TrustDomain;
@@ -42,7 +36,8 @@ export interface SvidServiceDeps {
   readonly jwtSvidsDisabled?: boolean;
   /** Defaults to verifying on the calling thread. */
   readonly csrVerifier?: CsrVerifier;
-  readonly signingLimit?: SigningLimit;
+  /** SPIRE's signing rate limits (ratelimit.signing); see rate-limit.ts. */
+  readonly rateLimit?: RateLimit;
 }
 
 export function svidService(deps: SvidServiceDeps): ServiceRegistration {
@@ -53,9 +48,9 @@ export function svidHandlers(deps: SvidServiceDeps): AsyncService<typeof SVIDSer
   const { trustDomain: td, ca, log } = deps;
   const verifier = deps.csrVerifier ?? inlineCsrVerifier();
   const limit = async (ctx: CallContext, count: number, message: string) => {
-    if (!deps.signingLimit) return;
+    if (!deps.rateLimit) return;
     try {
-      await deps.signingLimit(ctx, count);
+      await deps.rateLimit(ctx, count);
     } catch (e) {
       throw apiError(e instanceof RpcError ? e.code : Code.RESOURCE_EXHAUSTED, message, e);
     }
