@@ -20,4 +20,5 @@ export { lifecycleSuite, hclogProblem, type LifecycleOptions } from "./lifecycle
 export { keyManagerSuite, type KeyManagerSuiteOptions } from "./keymanager.js";
 export { batchSignerServiceName } from "./keymanager-batch.js";
 export { workloadAttestorSuite, type WorkloadAttestorSuiteOptions } from "./workloadattestor.js";
+export { nodeAttestorSuite, type NodeAttestorSuiteOptions } from "./nodeattestor.js";
 export { type KeyTypeName, type SignatureAlgorithm, signatureAlgorithmsFor } from "./signatures.js";
