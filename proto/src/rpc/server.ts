@@ -20,6 +20,12 @@ export interface ServiceRegistration {
   readonly name: string;
   readonly definition: ServiceDefinition;
   readonly implementation: UntypedServiceImplementation;
+  /**
+   * The promise/async-iterator handlers `implement()` was given, by method
+   * key, so a middleware (server endpoints: authorization, rate limits) can
+   * wrap them and call `implement()` again. Absent on hand-built registrations.
+   */
+  readonly asyncImplementation?: Readonly<Record<string, unknown>>;
 }
 
 /** Full service name from a definition: the path of any method minus "/Method". */
@@ -52,7 +58,7 @@ export function implement<S extends ServiceDefinition>(
     else if (!method.responseStream) handlers[key] = clientStreaming(method.path, handler);
     else handlers[key] = bidiStreaming(method.path, handler);
   }
-  return { name, definition, implementation: handlers };
+  return { name, definition, implementation: handlers, asyncImplementation: impl as Readonly<Record<string, unknown>> };
 }
 
 type Call =

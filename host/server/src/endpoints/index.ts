@@ -1,0 +1,11 @@
+export { Endpoints, gracefulStopTimeoutMs, maxConnectionAgeMs, type EndpointsConfig, type RegisterOn } from "./endpoints.js";
+export type { ServerSvidSource, ServerSvidState } from "./svid-source.js";
+export { DataStoreBundleCache, type X509BundleSource } from "./bundle-source.js";
+export { dataStoreAttestedNodes, authorizeAgent, type AttestedNodes, type AgentSvidFacts } from "./agent-authorizer.js";
+export { Authorizer, type AuthorizerDeps } from "./authorize.js";
+export { secureRegistration, type MiddlewareDeps, type Transport } from "./middleware.js";
+export { policyFor, policyMethods, type MethodPolicy } from "./policy.js";
+export { methodLimits, PerIpLimiter, TokenBucket, type MethodLimit, type RateLimitConfig } from "./rate-limit.js";
+export { permissionDenied, permissionDeniedReason, AgentDenied } from "./permission-denied.js";
+export { healthService } from "./health.js";
+export { verifyX509Svid, idFromCert, SvidVerifyError, type VerifiedSvid } from "./x509svid-verify.js";
