@@ -244,6 +244,7 @@ describe("with an UpstreamAuthority", () => {
     expect(bundle.bundle!.x509Authorities.map((a) => a.asn1)).toEqual([upstream.root]);
     expect(manager.currentX509CaSlot().upstreamAuthorityId).toBe(readCertificate(upstream.root).subjectKeyId!.toString("hex"));
     expect(manager.isUpstreamAuthority()).toBe(true);
+    expect(new X509Certificate(ca.currentX509Ca()!.certificate).subject).toMatch(/^C=US\nO=SPIFFE\nserialNumber=\d+$/);
     const svid = await ca.signAgentX509Svid({ publicKey: workloadKey(), spiffeId: id("/spire/agent/x/1") });
     expect(svid.certChain).toHaveLength(2);
     expect(chainsTo(svid.certChain, roots(bundle))).toBe(true);
@@ -260,7 +261,8 @@ describe("with an UpstreamAuthority", () => {
     const { rotator, bundle } = await setup({ upstream, clock });
     await rotator.initialize();
     expect(upstream.published).toHaveLength(1);
-    expect(bundle.bundle!.jwtAuthorities).toHaveLength(0);
+    // What upstream answers it publishes joins the local bundle.
+    expect(bundle.bundle!.jwtAuthorities.map((k) => k.keyId)).toEqual([upstream.published[0]!.keyId]);
   });
 
   it("refuses a CA chain that does not certify the server's key", async () => {

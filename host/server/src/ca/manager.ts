@@ -18,6 +18,7 @@ import {
   encodeTbs,
   issuerFromCertificate,
   jwtAlgorithmFor,
+  newSerialNumber,
   readCertificate,
   selfSignedCaTemplate,
   signatureAlgorithmFor,
@@ -331,7 +332,8 @@ export class CaManager {
   private async upstreamSignedCa(key: ManagedKey, upstream: UpstreamAuthority): Promise<X509CaAuthority> {
     const algorithm = signatureAlgorithmFor(key.publicKey);
     const csr = await createCsrWithSigner(
-      { spki: key.pkix, subject: this.o.caSubject, uriSans: [this.o.trustDomain.idString] },
+      // As SPIRE's CSR template: ca_subject plus a serialNumber attribute (the template's random serial).
+      { spki: key.pkix, subject: { ...this.o.caSubject, serialNumber: this.o.caSubject.serialNumber ?? newSerialNumber().toString(10) }, uriSans: [this.o.trustDomain.idString] },
       { algorithm, sign: async (info) => (await this.o.signer.signMessages(key.id, [info], hashOf(algorithm)))[0]! },
     );
     const { x509CaChain, upstreamX509Roots } = await upstream.mintX509Ca(csr, this.o.caTtlSeconds);
@@ -344,7 +346,9 @@ export class CaManager {
     const upstream = this.o.upstream;
     if (upstream?.publishJwtKey) {
       try {
-        await upstream.publishJwtKey(key);
+        // Upstream answers the JWT keys it now publishes; they join the local bundle (SPIRE's AppendJWTKeys).
+        const published = await upstream.publishJwtKey(key);
+        await this.o.bundleStore.append({ jwt: published });
         return;
       } catch (e) {
         if (!(e instanceof RpcError && e.code === Code.UNIMPLEMENTED)) throw e;
