@@ -19,6 +19,18 @@ export { ConformanceError } from "./assert.js";
 export { lifecycleSuite, hclogProblem, type LifecycleOptions } from "./lifecycle.js";
 export { keyManagerSuite, type KeyManagerSuiteOptions } from "./keymanager.js";
 export { batchSignerServiceName } from "./keymanager-batch.js";
+export { upstreamAuthoritySuite, type UpstreamAuthoritySuiteOptions } from "./upstreamauthority.js";
 export { workloadAttestorSuite, type WorkloadAttestorSuiteOptions } from "./workloadattestor.js";
 export { nodeAttestorSuite, type NodeAttestorSuiteOptions } from "./nodeattestor.js";
 export { type KeyTypeName, type SignatureAlgorithm, signatureAlgorithmsFor } from "./signatures.js";
+export {
+  dataStoreSuite,
+  dataStoreFromPlugin,
+  dataStoreChecks,
+  type DataStoreSuiteOptions,
+  type DataStoreUnderTest,
+  type DataStoreDatabase,
+  type DataStoreInstance,
+  type DataStoreClient,
+  type CheckContext as DataStoreCheckContext,
+} from "./datastore.js";

@@ -16,3 +16,9 @@ export {
   type AttestationResult,
   type AgentAttestation,
 } from "./nodeattestor.js";
+export {
+  UpstreamAuthorityFacade,
+  type MintedX509Ca,
+  type MintX509CaOptions,
+  type UpstreamJwtKey,
+} from "./upstreamauthority.js";
