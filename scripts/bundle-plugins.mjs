@@ -38,9 +38,12 @@ const sidecarPlugin = {
 /**
  * Bundles one TypeScript entry point into `outDir` and returns the path of
  * the executable (outDir/plugin.mjs). `type` is the plugin type, used as the
- * cookie for the warm-up run that fills the code cache.
+ * cookie for the warm-up run that fills the code cache. `external` names
+ * packages left out of the bundle and required from node_modules at run time
+ * (native drivers such as sqlite3 cannot be inlined); a plugin package lists
+ * them as "signet": { "external": [...] }.
  */
-export async function bundlePlugin(entry, outDir, { type, sourceConditions = false }) {
+export async function bundlePlugin(entry, outDir, { type, sourceConditions = false, external = [] }) {
   mkdirSync(outDir, { recursive: true });
   const bundle = join(outDir, "plugin.cjs");
   await build({
@@ -56,6 +59,7 @@ export async function bundlePlugin(entry, outDir, { type, sourceConditions = fal
     // Tests bundle straight from TypeScript sources; release builds from dist/.
     conditions: sourceConditions ? ["signet-source"] : [],
     plugins: [sidecarPlugin],
+    external,
     // Code compiled by vm.Script cannot run import() on Node 20: lower it to require().
     supported: { "dynamic-import": false },
     metafile: true,
@@ -139,7 +143,11 @@ async function main() {
     if (!existsSync(pkgFile) || !existsSync(entry)) continue;
     const pkg = JSON.parse(readFileSync(pkgFile, "utf8"));
     if (!pkg.signet) continue;
-    await bundlePlugin(entry, join(pkgDir, "dist"), { type: pkg.signet.type, sourceConditions: true });
+    await bundlePlugin(entry, join(pkgDir, "dist"), {
+      type: pkg.signet.type,
+      sourceConditions: true,
+      external: pkg.signet.external ?? [],
+    });
     built.push(pkg.name);
   }
   console.log(`bundle-plugins: ${built.length} plugin(s)${built.length ? `: ${built.join(", ")}` : ""}`);

@@ -16,7 +16,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Server, ServerCredentials, credentials, Client } from "@grpc/grpc-js";
+import { Channel, Server, ServerCredentials, credentials } from "@grpc/grpc-js";
 import { type AsyncClient, createClient, implement, unlimitedMessageSize } from "@signet/proto";
 import { DataStoreService } from "@signet/proto/signet/plugin/server/datastore/v1/datastore";
 import { createLogger } from "@signet/plugin-sdk";
@@ -67,8 +67,8 @@ export async function startTestDataStore(opts: TestDataStoreOptions = {}): Promi
   await new Promise<void>((resolve, reject) =>
     server.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
   );
-  const grpcClient = new Client(`unix://${socket}`, credentials.createInsecure(), { ...unlimitedMessageSize });
-  const dataStore = createClient(DataStoreService, grpcClient.getChannel());
+  const channel = new Channel(`unix://${socket}`, credentials.createInsecure(), { ...unlimitedMessageSize });
+  const dataStore = createClient(DataStoreService, channel);
   let closed = false;
   return {
     dataStore,
@@ -76,11 +76,85 @@ export async function startTestDataStore(opts: TestDataStoreOptions = {}): Promi
     async close() {
       if (closed) return;
       closed = true;
-      grpcClient.close();
+      channel.close();
       await store.close();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       server.forceShutdown();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A database of its own for one test (dropped afterwards), so parallel runs never collide. */
+export interface TestDatabase {
+  readonly databaseType: "sqlite3" | "postgres" | "mysql";
+  readonly connectionString: string;
+  drop(): Promise<void>;
+}
+
+/** Where the test servers are; override with SIGNET_TEST_POSTGRES / SIGNET_TEST_MYSQL (URLs). */
+export const testServers = {
+  postgres: process.env.SIGNET_TEST_POSTGRES ?? "postgres://postgres@127.0.0.1:5432/test",
+  mysql: process.env.SIGNET_TEST_MYSQL ?? "mysql://root@127.0.0.1:3306/test",
+} as const;
+
+let made = 0;
+
+/** A fresh empty database: a temporary SQLite file, or a new database on the PostgreSQL/MySQL test server. */
+export async function createTestDatabase(databaseType: "sqlite3" | "postgres" | "mysql"): Promise<TestDatabase> {
+  if (databaseType === "sqlite3") {
+    const dir = mkdtempSync(join(tmpdir(), "signet-test-db-"));
+    return { databaseType, connectionString: join(dir, "datastore.sqlite3"), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const name = `signet_test_${process.pid}_${Date.now().toString(36)}_${++made}`;
+  const server = new URL(testServers[databaseType]);
+  const admin = await adminConnection(databaseType);
+  try {
+    await admin.raw(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.destroy();
+  }
+  const url = new URL(server.toString());
+  url.pathname = `/${name}`;
+  return {
+    databaseType,
+    connectionString: url.toString(),
+    async drop() {
+      const a = await adminConnection(databaseType);
+      try {
+        await a.raw(databaseType === "postgres" ? `DROP DATABASE IF EXISTS ${name} WITH (FORCE)` : `DROP DATABASE IF EXISTS ${name}`);
+      } finally {
+        await a.destroy();
+      }
+    },
+  };
+}
+
+async function adminConnection(databaseType: "postgres" | "mysql") {
+  const { default: knex } = await import("knex");
+  if (databaseType === "postgres") return knex({ client: "pg", connection: testServers.postgres, pool: { min: 0, max: 1 } });
+  const url = new URL(testServers.mysql);
+  return knex({
+    client: "mysql2",
+    connection: { host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database: url.pathname.slice(1) },
+    pool: { min: 0, max: 1 },
+  });
+}
+
+/**
+ * Why a database server cannot be used ("" when it can). Tests skip with
+ * this reason locally; under CI=true they must fail instead.
+ */
+export async function unavailableReason(databaseType: "postgres" | "mysql"): Promise<string> {
+  try {
+    const admin = await adminConnection(databaseType);
+    try {
+      await admin.raw("SELECT 1");
+    } finally {
+      await admin.destroy();
+    }
+    return "";
+  } catch (e) {
+    return `${databaseType} test server ${testServers[databaseType].replace(/\/\/[^@]*@/, "//…@")} is unreachable: ${(e as Error).message}`;
+  }
 }
