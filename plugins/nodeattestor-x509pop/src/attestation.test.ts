@@ -222,9 +222,9 @@ describe("x509pop attestation", () => {
       expect(e.message).toMatch(/^certificate verification failed: x509: certificate has expired or is not yet valid: current time .* is after /);
     });
 
-    it("a leaf without digitalSignature key usage (Internal, as SPIRE's challenge generation fails)", async () => {
+    it("a leaf without digitalSignature key usage (SPIRE's wording; PermissionDenied where SPIRE says Internal)", async () => {
       const e = await refused(attest(await serverWith(), await agentFor(leafCert(intermediate, { keyUsageByte: 0x20 }))));
-      expect(e.kind).toBe("internal");
+      expect(e.kind).toBe("permission-denied");
       expect(e.message).toBe("unable to generate challenge: certificate not intended for digital signature use");
     });
 

@@ -37,15 +37,23 @@ const attest = withStatus(
 );
 const aidAttestation = withStatus(agentAidAttestation({ config: agentConfig, fetchSvid: fetchX509Svid }));
 
-async function apply(next: X509PopConfig): Promise<void> {
-  if (next.side === "agent" && next.spiffeEndpointSocket === "") {
-    // As SPIRE's agent does: Configure proves the key pair and chain load before accepting them.
+/**
+ * The agent's key pair and chain must load before a configuration is accepted, as SPIRE's agent
+ * checks at Configure; done while parsing, so Validate reports the same problem Configure would.
+ */
+async function parse(text: string, trustDomain: string): Promise<X509PopConfig> {
+  const parsed = await parseConfig(text, trustDomain);
+  if (parsed.side === "agent" && parsed.spiffeEndpointSocket === "") {
     try {
-      await loadIdentity(next, { fetchSvid: fetchX509Svid }, AbortSignal.timeout(30_000));
+      await loadIdentity(parsed, { fetchSvid: fetchX509Svid }, AbortSignal.timeout(30_000));
     } catch (e) {
       throw toRpcError(e);
     }
   }
+  return parsed;
+}
+
+async function apply(next: X509PopConfig): Promise<void> {
   config = next;
   log.info("Configured", { side: next.side, ...(next.side === "server" ? { mode: next.mode, trusted_cas: next.trustBundle.size } : {}) });
 }
@@ -53,7 +61,7 @@ async function apply(next: X509PopConfig): Promise<void> {
 serve({
   type: "NodeAttestor",
   plugin: nodeAttestor.server({ attest }),
-  services: [nodeAttestor.agent({ aidAttestation }), configService({ parse: (text, core) => parseConfig(text, core.trustDomain), apply })],
+  services: [nodeAttestor.agent({ aidAttestation }), configService({ parse: (text, core) => parse(text, core.trustDomain), apply })],
   onInit: (connection) => {
     host = connection;
   },

@@ -61,7 +61,9 @@ export function serverAttest(deps: ServerDeps) {
     try {
       challenge = generateChallenge(leaf);
     } catch (e) {
-      if (e instanceof PopError) throw AttestError.internal(`unable to generate challenge: ${e.message}`);
+      // SPIRE answers Internal here, but the cause is the agent's certificate (no digitalSignature
+      // usage, or a key type with no challenge), not the server: refuse it as the agent's fault.
+      if (e instanceof PopError) throw AttestError.permissionDenied(`unable to generate challenge: ${e.message}`);
       throw e;
     }
     yield { response: { $case: "challenge", value: encodeChallenge(challenge) } };
