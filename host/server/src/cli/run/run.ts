@@ -10,8 +10,10 @@ import { parseFlags } from "../command.js";
 import { errorText } from "../errors.js";
 import { runFlagSet } from "./flags.js";
 
+/** What the CLI needs of server.ts: runServer (runs until stopped), or startServer and a stop signal. */
 interface ServerModule {
-  runServer(config: ServerConfig): Promise<void>;
+  runServer?(config: ServerConfig): Promise<void>;
+  startServer?(config: ServerConfig): Promise<{ stop(): Promise<void>; readonly stopped: Promise<void> }>;
 }
 interface LoadModule {
   loadServerConfig(path: string, options: { expandEnv?: boolean; flags?: object }): Promise<ServerConfig>;
@@ -45,13 +47,16 @@ export const run: Command = {
     let server: ServerModule;
     try {
       server = (await import(serverModule)) as ServerModule;
-      if (typeof server.runServer !== "function") throw new Error("the server module does not export runServer");
+      if (typeof server.runServer !== "function" && typeof server.startServer !== "function") {
+        throw new Error("the server module exports neither runServer nor startServer");
+      }
     } catch (e) {
       env.stderr(`signet-server: the server daemon is not available in this build: ${errorText(e)}\n`);
       return 1;
     }
     try {
-      await server.runServer(config);
+      if (server.runServer) await server.runServer(config);
+      else await runUntilSignalled(server.startServer!.bind(server), config);
       return 0;
     } catch (e) {
       env.stderr(`Server crashed: ${errorText(e)}\n`);
@@ -59,3 +64,20 @@ export const run: Command = {
     }
   },
 };
+
+/** Starts the server and stops it on SIGINT/SIGTERM, as SPIRE's run does with signal.NotifyContext. */
+async function runUntilSignalled(
+  start: NonNullable<ServerModule["startServer"]>,
+  config: ServerConfig,
+): Promise<void> {
+  const running = await start(config);
+  const stop = () => void running.stop();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  try {
+    await running.stopped;
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+  }
+}
