@@ -31,7 +31,7 @@ import { Housekeeping } from "./datastore/housekeeping.js";
 import { serverPlugins, type ServerPlugins } from "./plugins.js";
 import { ServerSvidRotator } from "./svid/rotator.js";
 import { upstreamAuthorityOf } from "./upstream.js";
-import { startEndpoints } from "./endpoints-wiring.js";
+import { Endpoints } from "./endpoints/index.js";
 
 export interface StartOptions {
   /** Defaults to a logger built from the config (level, format, file). */
@@ -42,6 +42,8 @@ export interface StartOptions {
 export interface RunningServer {
   readonly config: ServerConfig;
   readonly log: LevelledLogger;
+  /** The TCP API port actually bound (bind_port 0 picks one). */
+  readonly tcpPort: number;
   /** Resolves once stop() has finished. */
   readonly stopped: Promise<void>;
   stop(): Promise<void>;
@@ -152,7 +154,25 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       logger: loggerService({ log }),
     } satisfies Record<string, ServiceRegistration>;
 
-    const endpoints = await startEndpoints({ config, log, plugins, entries, svid, services, clock });
+    const endpoints = new Endpoints({
+      trustDomain: config.trustDomain,
+      bindAddress: config.bindAddress,
+      bindPort: config.bindPort,
+      socketPath: config.socketPath,
+      adminIds: config.adminIds,
+      rateLimit: config.rateLimit,
+      svid,
+      dataStore: plugins.dataStore,
+      authorizedEntries: entries,
+      log: log.with({ subsystem_name: "endpoints" }),
+    });
+    // SPIRE serves these on both listeners; Logger, Debug and Health only on the local socket.
+    for (const name of ["agent", "bundle", "entry", "svid", "trustDomain", "localAuthority"] as const) {
+      endpoints.register(services[name], { tcp: true, uds: true });
+    }
+    endpoints.register(services.debug, { tcp: false, uds: true });
+    endpoints.register(services.logger, { tcp: false, uds: true });
+    await endpoints.start();
     stoppers.push({ name: "endpoints", stop: () => endpoints.stop() });
 
     log.info("Server is ready", {
@@ -160,7 +180,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       socket_path: config.socketPath,
       startup_ms: Date.now() - startedAt,
     });
-    return { config, log, stopped, stop };
+    return { config, log, tcpPort: endpoints.tcpPort, stopped, stop };
   } catch (e) {
     await stop();
     throw e;
