@@ -20,6 +20,7 @@ import { Channel, Server, ServerCredentials, credentials } from "@grpc/grpc-js";
 import { type AsyncClient, createClient, implement, unlimitedMessageSize } from "@signet/proto";
 import { DataStoreService } from "@signet/proto/signet/plugin/server/datastore/v1/datastore";
 import { createLogger } from "@signet/plugin-sdk";
+import type { DataStoreUnderTest } from "@signet/plugin-sdk/conformance";
 import { createSqlDataStore, parseConfig } from "../../plugins/datastore-sql/src/datastore.js";
 
 export type TestDataStoreClient = AsyncClient<typeof DataStoreService>;
@@ -157,4 +158,21 @@ export async function unavailableReason(databaseType: "postgres" | "mysql"): Pro
   } catch (e) {
     return `${databaseType} test server ${testServers[databaseType].replace(/\/\/[^@]*@/, "//…@")} is unreachable: ${(e as Error).message}`;
   }
+}
+
+/** The plugin's service, in process, as the DataStore conformance suite's store under test. */
+export function inProcessDataStore(databaseType: "sqlite3" | "postgres" | "mysql"): DataStoreUnderTest {
+  return {
+    name: databaseType,
+    async newDatabase() {
+      const db = await createTestDatabase(databaseType);
+      return {
+        async open() {
+          const ds = await startTestDataStore({ databaseType, connectionString: db.connectionString });
+          return { client: ds.dataStore, close: () => ds.close() };
+        },
+        drop: () => db.drop(),
+      };
+    },
+  };
 }

@@ -7,26 +7,10 @@
  * server skips its suite locally and fails it under CI=true.
  */
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { type DataStoreUnderTest, dataStoreSuite, registerWithVitest } from "@signet/plugin-sdk/conformance";
-import { createTestDatabase, startTestDataStore, unavailableReason } from "../../../test/fakes/datastore.js";
+import { dataStoreSuite, registerWithVitest } from "@signet/plugin-sdk/conformance";
+import { inProcessDataStore as inProcess, unavailableReason } from "../../../test/fakes/datastore.js";
 
 const vitest = { describe, it, beforeAll, afterAll };
-
-export function inProcess(databaseType: "sqlite3" | "postgres" | "mysql"): DataStoreUnderTest {
-  return {
-    name: databaseType,
-    async newDatabase() {
-      const db = await createTestDatabase(databaseType);
-      return {
-        async open() {
-          const ds = await startTestDataStore({ databaseType, connectionString: db.connectionString });
-          return { client: ds.dataStore, close: () => ds.close() };
-        },
-        drop: () => db.drop(),
-      };
-    },
-  };
-}
 
 registerWithVitest(dataStoreSuite(inProcess("sqlite3")), vitest);
 
