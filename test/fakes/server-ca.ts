@@ -59,7 +59,7 @@ export async function startTestCa(s: TestCaOptions = {}): Promise<TestCa> {
     disableJwtSvids,
     bundle,
   });
-  const manager = await CaManager.load({
+  const loading = CaManager.load({
     trustDomain,
     keyManager: km.facade,
     signer,
@@ -74,6 +74,10 @@ export async function startTestCa(s: TestCaOptions = {}): Promise<TestCa> {
     disableJwtSvids,
     clock,
     log: nullLogger,
+  });
+  const manager = await loading.catch(async (e: unknown) => {
+    await km.close();
+    throw e;
   });
   const rotator = new CaRotator({ manager, clock, log: nullLogger });
   return {

@@ -68,11 +68,11 @@ describe("CA manager and issuance (self-signed)", () => {
       expect(BigInt(`0x${leaf.serialNumber}`).toString(10)).toBe(r!.serial);
       expect(r!.expiresAt).toBe(Math.floor(Date.parse(leaf.validTo) / 1000));
     }
-    const web = new X509Certificate((results[0] as { certChain: Buffer[] }).certChain[0]!);
+    const web = new X509Certificate((results[0] as { certChain: readonly Buffer[] }).certChain[0]!);
     expect(web.subjectAltName).toBe("DNS:web.example.org, URI:spiffe://example.org/web");
     expect(Date.parse(web.validTo) - clock.now().getTime()).toBe(hour);
     // A TTL beyond the CA's lifetime is capped at the CA's NotAfter.
-    const db = new X509Certificate((results[2] as { certChain: Buffer[] }).certChain[0]!);
+    const db = new X509Certificate((results[2] as { certChain: readonly Buffer[] }).certChain[0]!);
     expect(db.validTo).toBe(root.validTo);
 
     const agent = await ca.signAgentX509Svid({ publicKey: workloadKey(), spiffeId: id("/spire/agent/join_token/abc") });

@@ -54,3 +54,18 @@ describe("CA journal", () => {
     expect((await Journal.load(store, ["nope"])).snapshot()).toEqual({ x509Cas: [], jwtKeys: [] });
   });
 });
+
+describe("CA manager start with an unreadable journal", () => {
+  it("refuses to start, naming the journal, rather than guess", async () => {
+    const { startTestCa } = await import("../../../../test/fakes/server-ca.js");
+    const { TestKeyStore } = await import("../../../../test/fakes/keymanager.js");
+    const keys = new TestKeyStore();
+    const journal = new MemoryJournalStore();
+    const first = await startTestCa({ keys, journal });
+    await first.rotator.initialize();
+    await first.close();
+    const [stored] = [...journal.journals.values()];
+    journal.journals.set(stored!.id, { ...stored!, data: Buffer.from("garbage") });
+    await expect(startTestCa({ keys, journal })).rejects.toThrow("failed to load journal from datastore: CA journal is not JSON");
+  });
+});

@@ -88,7 +88,12 @@ export class CaManager {
    */
   static async load(o: CaManagerOptions): Promise<CaManager> {
     const keys = await o.keyManager.getPublicKeys();
-    const journal = await Journal.load(o.journalStore, keys.map((k) => authorityIdOfKey(k.publicKey)));
+    let journal: Journal;
+    try {
+      journal = await Journal.load(o.journalStore, keys.map((k) => authorityIdOfKey(k.publicKey)));
+    } catch (e) {
+      throw new Error(`failed to load journal from datastore: ${(e as Error).message}`);
+    }
     const entries = journal.snapshot();
     o.log.info("Journal loaded", { x509_cas: entries.x509Cas.length, jwt_keys: entries.jwtKeys.length });
 
