@@ -5,3 +5,4 @@ export * from "./config/load.js";
 export * from "./config/plugins.js";
 export * from "./config/cardinality.js";
 export * from "./config/flags.js";
+export * from "./health/health-listener.js";
