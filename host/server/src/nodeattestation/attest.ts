@@ -81,7 +81,7 @@ export async function attestAgent(
 
   const result =
     params.type === joinTokenType
-      ? await attestJoinToken(params.payload.toString("utf8"), deps, csrKey instanceof Error)
+      ? await attestJoinToken(params.payload, deps, csrKey instanceof Error)
       : await attestWithPlugin(params, answer, deps, signal);
 
   const selectors = [...result.selectors];
@@ -95,10 +95,15 @@ export async function attestAgent(
   }
   const agentLog = log.with({ agent_id: agentId.toString() });
   if (agentId.path === serverIdPath) throw new AttestationError("internal", "agent ID cannot collide with the server ID");
-  if (!agentId.memberOf(deps.trustDomain) || !isAgentPathForNodeAttestor(agentId.path, params.type)) {
+  const namespaceProblem = !agentId.memberOf(deps.trustDomain)
+    ? `"${agentId}" is not a member of trust domain "${deps.trustDomain.name}"`
+    : !isAgentPathForNodeAttestor(agentId.path, params.type)
+      ? `"${agentId}" is not in the agent namespace for attestor "${params.type}"`
+      : undefined;
+  if (namespaceProblem) {
     agentLog.warn(
       "The node attestor produced an invalid agent ID; future releases will enforce that agent IDs are within the reserved agent namesepace for the node attestor",
-      { error: `"${agentId}" is not in the agent namespace for attestor "${params.type}"` },
+      { error: namespaceProblem },
     );
   }
 

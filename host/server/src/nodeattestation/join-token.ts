@@ -21,10 +21,13 @@ const missingMessage = "failed to attest: join token does not exist or has alrea
  * CSR) a valid token is only looked at, so bad requests do not burn it.
  */
 export async function attestJoinToken(
-  token: string,
+  payload: Buffer,
   deps: { readonly dataStore: DataStore; readonly trustDomain: TrustDomain; readonly now: () => Date },
   keepToken = false,
 ): Promise<{ agentId: string; selectors: []; canReattest: false }> {
+  const token = payload.toString("utf8");
+  // Stored tokens are UTF-8 text; bytes that are not cannot name one (and must not match one after U+FFFD repair).
+  if (!Buffer.from(token, "utf8").equals(payload)) throw new AttestationError("invalid", missingMessage);
   const stored = keepToken ? await peek(deps.dataStore, token) : await claim(deps.dataStore, token);
   if (Number(stored.expiresAt) * 1000 < deps.now().getTime()) {
     if (keepToken) await claim(deps.dataStore, token);

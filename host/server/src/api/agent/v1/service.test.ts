@@ -138,10 +138,14 @@ describe("AttestAgent with a join token", () => {
     expect(await nodeCount()).toBe(before);
   });
 
-  it("refuses an unknown token", async () => {
-    const err = await rejection(attestOverStream(client, attestParams("join_token", "never-issued", csr())));
-    expect(err.code).toBe(Code.INVALID_ARGUMENT);
-    expect(err.message).toBe("failed to attest: join token does not exist or has already been used");
+  it("refuses an unknown token, and bytes that are not UTF-8 even when their repair would match one", async () => {
+    await client.createJoinToken({ ttl: 600, token: "a\uFFFD", agentId: undefined });
+    for (const payload of [Buffer.from("never-issued"), Buffer.from([0x61, 0xff])]) {
+      const err = await rejection(attestOverStream(client, attestParams("join_token", payload, csr())));
+      expect(err.code).toBe(Code.INVALID_ARGUMENT);
+      expect(err.message).toBe("failed to attest: join token does not exist or has already been used");
+    }
+    expect(await tokenExists("a\uFFFD")).toBe(true);
   });
 
   it("refuses an expired token, and the token is gone afterwards", async () => {
