@@ -159,13 +159,21 @@ describe("EntryIndex", () => {
     expect(index.isAdmin("spiffe://other.org/admin")).toBe(false);
   });
 
-  it("returns copies that cannot alter the cache", () => {
+  it("hands out frozen entries that cannot alter the cache, sharing equal parts", () => {
     const index = new EntryIndex(td);
     index.putEntry(entry("a", "/spire/agent/x509pop/node1", "/w/a", ["a:1"], { dnsNames: ["x"] }));
-    const got = index.authorizedEntries(agent)[0] as Entry;
-    got.dnsNames.push("evil");
-    got.selectors.pop();
+    index.putEntry(entry("b", "/spire/agent/x509pop/node1", "/w/b", ["a:1"]));
+    const [a, b] = index.authorizedEntries(agent) as Entry[];
+    expect(() => a?.dnsNames.push("evil")).toThrow(TypeError);
+    expect(() => a?.selectors.pop()).toThrow(TypeError);
+    expect(() => {
+      (a as Entry).hint = "evil";
+    }).toThrow(TypeError);
     expect(index.authorizedEntries(agent)[0]?.dnsNames).toEqual(["x"]);
-    expect(index.authorizedEntries(agent)[0]?.selectors).toHaveLength(1);
+    expect(a?.selectors[0]).toBe(b?.selectors[0]);
+    expect(a?.parentId).toBe(b?.parentId);
+    const list = index.authorizedEntries(agent) as Entry[];
+    list.pop();
+    expect(index.authorizedEntries(agent)).toHaveLength(2);
   });
 });

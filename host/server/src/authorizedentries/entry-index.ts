@@ -1,12 +1,13 @@
 import type { Entry } from "@signet/proto/spire/api/types/entry";
 import type { Selector } from "@signet/proto/spire/api/types/selector";
-import { type EntryRecord, Flag, Interner, selectorKey, toEntry, toRecord } from "./entry-record.js";
+import type { SPIFFEID } from "@signet/proto/spire/api/types/spiffeid";
+import { Interner, selectorKey, type StoredEntry, storedEntry } from "./stored-entry.js";
 
 /** Path of the server's own ID; entries parented by it are node aliases. */
 export const serverPath = "/spire/server";
 
 interface AliasRecord {
-  readonly record: EntryRecord;
+  readonly entry: StoredEntry;
   /** selectorKey of every selector of the alias. */
   readonly keys: readonly string[];
 }
@@ -21,9 +22,9 @@ interface AliasRecord {
  */
 export class EntryIndex {
   private readonly interner = new Interner();
-  private readonly entries = new Map<string, EntryRecord>();
+  private readonly entries = new Map<string, StoredEntry>();
   /** parent path → entries parented by it, in insertion order (crawl order). */
-  private readonly byParent = new Map<string, Map<string, EntryRecord>>();
+  private readonly byParent = new Map<string, Map<string, StoredEntry>>();
   private readonly aliases = new Map<string, AliasRecord>();
   /** selector key → aliases having that selector. */
   private readonly aliasesBySelector = new Map<string, Set<AliasRecord>>();
@@ -47,29 +48,31 @@ export class EntryIndex {
   putEntry(entry: Entry): void {
     this.removeEntry(entry.id);
     if (entry.spiffeId?.trustDomain !== this.trustDomain || entry.parentId?.trustDomain !== this.trustDomain) return;
-    const record = toRecord(entry, this.interner);
-    if (record.parentPath === serverPath) this.addAlias(record);
+    const stored = storedEntry(entry, this.trustDomain, this.interner);
+    const parentPath = parentPathOf(stored);
+    if (parentPath === serverPath) this.addAlias(stored);
     else {
-      this.entries.set(record.id, record);
-      let siblings = this.byParent.get(record.parentPath);
+      this.entries.set(stored.id, stored);
+      let siblings = this.byParent.get(parentPath);
       if (!siblings) {
         siblings = new Map();
-        this.byParent.set(record.parentPath, siblings);
+        this.byParent.set(parentPath, siblings);
       }
-      siblings.set(record.id, record);
+      siblings.set(stored.id, stored);
     }
-    if (record.flags & Flag.admin) bump(this.admins, record.spiffePath, 1);
-    if (record.flags & Flag.downstream) bump(this.downstreams, record.spiffePath, 1);
+    if (stored.admin) bump(this.admins, pathOf(stored), 1);
+    if (stored.downstream) bump(this.downstreams, pathOf(stored), 1);
   }
 
   removeEntry(id: string): void {
     const record = this.entries.get(id);
     if (record) {
       this.entries.delete(id);
-      const siblings = this.byParent.get(record.parentPath);
+      const parentPath = parentPathOf(record);
+      const siblings = this.byParent.get(parentPath);
       if (siblings) {
         siblings.delete(id);
-        if (siblings.size === 0) this.byParent.delete(record.parentPath);
+        if (siblings.size === 0) this.byParent.delete(parentPath);
       }
       this.forget(record);
       return;
@@ -83,7 +86,7 @@ export class EntryIndex {
       set.delete(alias);
       if (set.size === 0) this.aliasesBySelector.delete(key);
     }
-    this.forget(alias.record);
+    this.forget(alias.entry);
   }
 
   /** Replaces an agent's node selectors; an empty list forgets the agent. */
@@ -97,36 +100,34 @@ export class EntryIndex {
    * the entries parented by its SPIFFE ID, then the same from every node alias
    * the agent belongs to. A parent path is crawled once.
    */
-  authorizedRecords(agentId: string): EntryRecord[] {
-    const out: EntryRecord[] = [];
+  authorizedRecords(agentId: string): StoredEntry[] {
+    const out: StoredEntry[] = [];
     const agentPath = this.pathInTrustDomain(agentId);
     if (agentPath === undefined) return out;
     const seen = new Set<string>();
     this.crawl(agentPath, seen, out);
-    for (const alias of this.aliasesOf(agentId)) this.crawl(alias.record.spiffePath, seen, out);
+    for (const alias of this.aliasesOf(agentId)) this.crawl(pathOf(alias.entry), seen, out);
     return out;
   }
 
-  authorizedEntries(agentId: string): Entry[] {
-    const records = this.authorizedRecords(agentId);
-    const out = new Array<Entry>(records.length);
-    for (let i = 0; i < records.length; i++) out[i] = toEntry(records[i] as EntryRecord, this.trustDomain);
-    return out;
+  /** The agent's entries: the stored (frozen) messages themselves, in a fresh array. */
+  authorizedEntries(agentId: string): StoredEntry[] {
+    return this.authorizedRecords(agentId);
   }
 
   /** One entry if the agent may obtain it; the crawl stops as soon as it is reached. */
-  authorizedEntry(agentId: string, entryId: string): Entry | undefined {
+  authorizedEntry(agentId: string, entryId: string): StoredEntry | undefined {
     const target = this.entries.get(entryId);
     if (!target) return undefined;
     const agentPath = this.pathInTrustDomain(agentId);
     if (agentPath === undefined) return undefined;
     const seen = new Set<string>();
-    const scratch: EntryRecord[] = [];
+    const scratch: StoredEntry[] = [];
     let found = this.crawl(agentPath, seen, scratch, target);
     for (const alias of found ? [] : this.aliasesOf(agentId)) {
-      if ((found = this.crawl(alias.record.spiffePath, seen, scratch, target))) break;
+      if ((found = this.crawl(pathOf(alias.entry), seen, scratch, target))) break;
     }
-    return found ? toEntry(target, this.trustDomain) : undefined;
+    return found ? target : undefined;
   }
 
   isAdmin(spiffeId: string): boolean {
@@ -139,23 +140,20 @@ export class EntryIndex {
     return path !== undefined && (this.downstreams.get(path) ?? 0) > 0;
   }
 
-  /** Every entry as a message (tests, debugging). */
-  allEntries(): Entry[] {
-    const out: Entry[] = [];
-    for (const r of this.entries.values()) out.push(toEntry(r, this.trustDomain));
-    for (const a of this.aliases.values()) out.push(toEntry(a.record, this.trustDomain));
-    return out;
+  /** Every entry (tests, debugging). */
+  allEntries(): StoredEntry[] {
+    return [...this.entries.values(), ...[...this.aliases.values()].map((a) => a.entry)];
   }
 
   /** Depth-first, pre-order, iterative (a long chain of nested entries must not overflow the stack). */
-  private crawl(root: string, seen: Set<string>, out: EntryRecord[], stopAt?: EntryRecord): boolean {
+  private crawl(root: string, seen: Set<string>, out: StoredEntry[], stopAt?: StoredEntry): boolean {
     if (seen.has(root)) return false;
     seen.add(root);
     const first = this.byParent.get(root);
     if (!first) return false;
-    const stack: Iterator<EntryRecord>[] = [first.values()];
+    const stack: Iterator<StoredEntry>[] = [first.values()];
     while (stack.length > 0) {
-      const step = (stack[stack.length - 1] as Iterator<EntryRecord>).next();
+      const step = (stack[stack.length - 1] as Iterator<StoredEntry>).next();
       if (step.done) {
         stack.pop();
         continue;
@@ -163,9 +161,10 @@ export class EntryIndex {
       const child = step.value;
       if (child === stopAt) return true;
       out.push(child);
-      if (seen.has(child.spiffePath)) continue;
-      seen.add(child.spiffePath);
-      const grandChildren = this.byParent.get(child.spiffePath);
+      const childPath = pathOf(child);
+      if (seen.has(childPath)) continue;
+      seen.add(childPath);
+      const grandChildren = this.byParent.get(childPath);
       if (grandChildren) stack.push(grandChildren.values());
     }
     return false;
@@ -184,13 +183,13 @@ export class EntryIndex {
         if (alias.keys.every((k) => agent.has(k))) found.add(alias);
       }
     }
-    return [...found].sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
+    return [...found].sort((a, b) => (a.entry.id < b.entry.id ? -1 : a.entry.id > b.entry.id ? 1 : 0));
   }
 
-  private addAlias(record: EntryRecord): void {
-    const keys = [...new Set(record.selectors.map((s) => selectorKey(s.type, s.value)))];
-    const alias: AliasRecord = { record, keys };
-    this.aliases.set(record.id, alias);
+  private addAlias(entry: StoredEntry): void {
+    const keys = [...new Set(entry.selectors.map((s) => selectorKey(s.type, s.value)))];
+    const alias: AliasRecord = { entry, keys };
+    this.aliases.set(entry.id, alias);
     for (const key of keys) {
       let set = this.aliasesBySelector.get(key);
       if (!set) {
@@ -201,10 +200,10 @@ export class EntryIndex {
     }
   }
 
-  private forget(record: EntryRecord): void {
+  private forget(record: StoredEntry): void {
     this.interner.release(record.selectors);
-    if (record.flags & Flag.admin) bump(this.admins, record.spiffePath, -1);
-    if (record.flags & Flag.downstream) bump(this.downstreams, record.spiffePath, -1);
+    if (record.admin) bump(this.admins, pathOf(record), -1);
+    if (record.downstream) bump(this.downstreams, pathOf(record), -1);
   }
 
   /** The path of a SPIFFE ID URI in our trust domain, or undefined for anything else. */
@@ -215,6 +214,14 @@ export class EntryIndex {
     if (path !== "" && path[0] !== "/") return undefined;
     return path;
   }
+}
+
+function pathOf(entry: StoredEntry): string {
+  return (entry.spiffeId as SPIFFEID).path;
+}
+
+function parentPathOf(entry: StoredEntry): string {
+  return (entry.parentId as SPIFFEID).path;
 }
 
 function bump(map: Map<string, number>, key: string, by: number): void {
