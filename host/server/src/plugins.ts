@@ -4,9 +4,8 @@
  * for the server).
  */
 import type { Catalog, Logger, ManagedPlugin } from "@signet/host-common";
-import { KeyManagerFacade, ServerNodeAttestorFacade } from "@signet/host-common";
+import { type KeyManagerFacade, keyManagerFacadeFor, ServerNodeAttestorFacade } from "@signet/host-common";
 import { DataStoreService } from "@signet/proto/signet/plugin/server/datastore/v1/datastore";
-import { KeyManagerService } from "@signet/proto/spire/plugin/server/keymanager/v1/keymanager";
 import { NodeAttestorService } from "@signet/proto/spire/plugin/server/nodeattestor/v1/nodeattestor";
 import type { DataStore } from "./datastore/datastore.js";
 
@@ -31,7 +30,8 @@ export function serverPlugins(catalog: Catalog, _log: Logger): ServerPlugins {
   return {
     dataStore: dataStorePlugin.client(DataStoreService),
     dataStorePlugin,
-    keyManager: new KeyManagerFacade(keyManagerPlugin.client(KeyManagerService), `keymanager(${keyManagerPlugin.name})`),
+    // With the BatchSigner extension when the plugin advertises it (ours do), SignData otherwise.
+    keyManager: keyManagerFacadeFor(keyManagerPlugin, "server"),
     keyManagerPlugin,
     nodeAttestors,
     ...(upstream ? { upstreamAuthority: upstream } : {}),
