@@ -292,7 +292,7 @@ export class EventFeed {
     if (olderThanSeconds <= 0n) throw invalid("older_than_seconds must be positive");
     await this.poll();
     const frontier = this.frontier;
-    const { knex, dialect } = this.store;
+    const { dialect } = this.store;
     const horizon = await write(this.store, async (tx) => {
       const row = await tx
         .trx("events")
@@ -308,7 +308,6 @@ export class EventFeed {
       await tx.trx("feed_state").where({ id: 1 }).update({ pruned_through: through.toString() });
       return through;
     });
-    void knex;
     await this.poll();
     return horizon;
   }
