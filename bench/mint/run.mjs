@@ -99,7 +99,7 @@ plugins {
   };
   try {
     const local = channel(`unix://${socketPath}`, credentials.createInsecure());
-    const bundle = await createClient(BundleService, local).getBundle({});
+    const bundle = await createClient(BundleService, local).getBundle({ outputMask: undefined });
     const rootsPem = bundle.x509Authorities.map((a) => new X509Certificate(a.asn1).toString()).join("");
     const token = (await createClient(AgentService, local).createJoinToken({ ttl: 600, token: "" })).value;
 
@@ -138,7 +138,7 @@ plugins {
     // The entry cache follows the change feed: wait until the agent sees all 500.
     const agentEntries = createClient(EntryService, mtls);
     for (let i = 0; ; i++) {
-      const got = await agentEntries.getAuthorizedEntries({});
+      const got = await agentEntries.getAuthorizedEntries({ outputMask: undefined });
       if (got.entries.length >= batchSize) break;
       if (i > 200) throw new Error(`only ${got.entries.length} entries authorized`);
       await new Promise((r) => setTimeout(r, 50));

@@ -130,7 +130,7 @@ describe("signet-server", () => {
 
   it("attests an agent with the join token over TLS without a client certificate", async () => {
     const local = createClient(BundleService, channel(`unix://${socketPath}`, credentials.createInsecure()));
-    const bundle = await local.getBundle({});
+    const bundle = await local.getBundle({ outputMask: undefined });
     bundleRoots = bundle.x509Authorities.map((a) => a.asn1);
     expect(bundleRoots.length).toBeGreaterThan(0);
     expect(bundle.jwtAuthorities.length).toBeGreaterThan(0);
@@ -161,7 +161,7 @@ describe("signet-server", () => {
       }),
     );
     const entries = createClient(EntryService, mtls);
-    const authorized = await entries.getAuthorizedEntries({});
+    const authorized = await entries.getAuthorizedEntries({ outputMask: undefined });
     expect(authorized.entries.map((e) => e.id)).toContain(workloadEntryId);
 
     const svid = createClient(SVIDService, mtls);
@@ -185,10 +185,10 @@ describe("signet-server", () => {
 
   it("refuses agent RPCs from a TLS caller without a certificate and from the local socket", async () => {
     const tls = channel(`127.0.0.1:${server.tcpPort}`, tlsCredentials(bundleRoots.map(pem).join("")));
-    const e1 = await createClient(EntryService, tls).getAuthorizedEntries({}).catch((e: unknown) => e);
+    const e1 = await createClient(EntryService, tls).getAuthorizedEntries({ outputMask: undefined }).catch((e: unknown) => e);
     expect((e1 as RpcError).code).toBe(Code.PERMISSION_DENIED);
     const local = channel(`unix://${socketPath}`, credentials.createInsecure());
-    const e2 = await createClient(EntryService, local).getAuthorizedEntries({}).catch((e: unknown) => e);
+    const e2 = await createClient(EntryService, local).getAuthorizedEntries({ outputMask: undefined }).catch((e: unknown) => e);
     expect((e2 as RpcError).code).toBe(Code.PERMISSION_DENIED);
   });
 
@@ -202,7 +202,7 @@ describe("signet-server", () => {
         chain: agentChain.map(pem).join(""),
       }),
     );
-    const err = await createClient(EntryService, mtls).getAuthorizedEntries({}).catch((e: unknown) => e);
+    const err = await createClient(EntryService, mtls).getAuthorizedEntries({ outputMask: undefined }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RpcError);
     expect((err as RpcError).code).toBe(Code.PERMISSION_DENIED);
     expect(permissionDeniedReason((err as RpcError).metadata)).toBe(PermissionDeniedDetails_Reason.AGENT_NOT_ATTESTED);
@@ -212,7 +212,7 @@ describe("signet-server", () => {
     await server.stop();
     server = await start();
     const local = createClient(BundleService, channel(`unix://${socketPath}`, credentials.createInsecure()));
-    const bundle = await local.getBundle({});
+    const bundle = await local.getBundle({ outputMask: undefined });
     expect(bundle.x509Authorities.map((a) => a.asn1.toString("hex"))).toEqual(bundleRoots.map((r) => r.toString("hex")));
     expect(logLines.some((l) => l.includes("X509 CA activated"))).toBe(true);
   }, 120_000);
