@@ -9,11 +9,11 @@
 import { createRequire } from "node:module";
 import type { Command } from "./command.js";
 import type { CliEnv } from "./env.js";
-import { commands } from "./commands.js";
+import { commandsFor } from "./commands.js";
 
 const groupHelp = "This command is accessed by using one of the subcommands below.";
 
-export async function runCli(args: readonly string[], env: CliEnv, table: readonly Command[] = commands): Promise<number> {
+export async function runCli(args: readonly string[], env: CliEnv, table: readonly Command[] = commandsFor(env.vars)): Promise<number> {
   const byName = new Map(table.map((c) => [c.name, c]));
   const groups = groupNames(table);
   const parsed = processArgs(args, (k) => byName.has(k) || groups.has(k));

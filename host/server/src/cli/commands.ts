@@ -26,6 +26,7 @@ import { loggerGet, loggerReset, loggerSet } from "./logger/commands.js";
 import { run } from "./run/run.js";
 import { tokenGenerate } from "./token/generate.js";
 import { validate } from "./validate/validate.js";
+import { witFeatureFlag, witMint } from "./wit/mint.js";
 import { x509Mint } from "./x509/mint.js";
 
 export const commands: readonly Command[] = [
@@ -64,3 +65,9 @@ export const commands: readonly Command[] = [
   validate,
   x509Mint,
 ];
+
+/** The table for this environment: `wit mint` only when SPIRE_SERVER_FFLAGS lists "wit-svid". */
+export function commandsFor(vars: Readonly<Record<string, string | undefined>>): readonly Command[] {
+  const flags = (vars.SPIRE_SERVER_FFLAGS ?? "").split(" ");
+  return flags.includes(witFeatureFlag) ? [...commands, witMint] : commands;
+}

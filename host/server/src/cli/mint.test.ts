@@ -20,13 +20,13 @@ import { healthService } from "../endpoints/health.js";
 import { runCli } from "./cli.js";
 import type { CliEnv } from "./env.js";
 
-async function cli(args: string[]) {
+async function cli(args: string[], vars: Record<string, string> = {}) {
   const out = { stdout: "", stderr: "" };
   const env: CliEnv = {
     stdout: (t) => void (out.stdout += t),
     stderr: (t) => void (out.stderr += t),
     readStdin: async () => Buffer.alloc(0),
-    vars: {},
+    vars,
     baseDir: "",
   };
   return { code: await runCli(args, env), ...out };
@@ -140,5 +140,19 @@ describe("minting and server status commands", () => {
       "Server Debug Info:\n  Uptime:                  1h2m5s\n  Registered Agents:       0\n  Registration Entries:    0\n  Federated Bundles:       1\n  SVID Chain:\n",
     )).toBe(true);
     expect(r.stdout).toMatch(/\n {4}\[0\] SPIFFE ID: {2}spiffe:\/\/example\.org\/spire\/server\n {8}Subject: {4}O=SPIRE,C=US\n {8}Expires At: \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\n/);
+  });
+
+  it("wit mint exists only behind SPIRE_SERVER_FFLAGS=wit-svid and checks key/algorithm pairs first", async () => {
+    expect((await cli(["wit", "mint", ...sock, "-spiffeID", "spiffe://example.org/w"])).code).toBe(127);
+    const flags = { SPIRE_SERVER_FFLAGS: "other wit-svid" };
+    expect((await cli(["wit", "mint", ...sock, "-spiffeID", "spiffe://example.org/w", "-keyType", "rsa-2048"], flags)).stderr).toBe(
+      "Error: unsupported key type 'rsa-2048' for 'ES256' signing algorithm\n",
+    );
+    expect((await cli(["wit", "mint", ...sock, "-spiffeID", "spiffe://example.org/w", "-signingAlgorithm", "HS256"], flags)).stderr).toBe(
+      "Error: unsupported signing algorithm: HS256\n",
+    );
+    const refused = await cli(["wit", "mint", ...sock, "-spiffeID", "spiffe://example.org/w"], flags);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe("Error: unable to mint SVID: rpc error: code = Unimplemented desc = WIT functionality is disabled\n");
   });
 });

@@ -68,3 +68,16 @@ export function codeString(code: number): string {
   ];
   return names[code] ?? `Code(${code})`;
 }
+
+/** The `exp` claim of a compact JWS, read without verification (only to warn about capped lifetimes), or why not. */
+export function jwtExpiry(token: string): number | string {
+  const parts = token.split(".");
+  if (parts.length !== 3) return "go-jose/go-jose: compact JWS format must have three parts";
+  try {
+    const claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as { exp?: unknown };
+    if (typeof claims.exp !== "number") return "no expiry claim";
+    return claims.exp;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

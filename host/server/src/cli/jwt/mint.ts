@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { apiCommand } from "../command.js";
 import { resolvePath } from "../env.js";
 import { CliError, fileErrorText, wrap } from "../errors.js";
-import { durationToSeconds, idToProto } from "../parse.js";
+import { durationToSeconds, idToProto, jwtExpiry } from "../parse.js";
 import { mintJwtSvidResponse } from "../print/schemas.js";
 import { goRfc3339Utc } from "../print/time.js";
 
@@ -28,7 +28,7 @@ export const jwtMint = apiCommand({
       }
       const token = resp.svid?.token ?? "";
       if (token === "") throw new CliError("server response missing token");
-      const exp = expiryOf(token);
+      const exp = jwtExpiry(token);
       if (typeof exp === "string") env.stderr(`Unable to determine JWT-SVID lifetime: ${exp}\n`);
       else if (BigInt(Date.now()) * 1_000_000n + ttl.value > BigInt(exp) * 1_000_000_000n) {
         env.stderr(`JWT-SVID lifetime was capped shorter than specified ttl; expires "${goRfc3339Utc(exp)}"\n`);
@@ -47,16 +47,3 @@ export const jwtMint = apiCommand({
     };
   },
 });
-
-/** The `exp` claim, read without verification, or why it could not be read. */
-function expiryOf(token: string): number | string {
-  const parts = token.split(".");
-  if (parts.length !== 3) return "go-jose/go-jose: compact JWS format must have three parts";
-  try {
-    const claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as { exp?: unknown };
-    if (typeof claims.exp !== "number") return "no expiry claim";
-    return claims.exp;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
