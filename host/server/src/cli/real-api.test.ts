@@ -3,7 +3,7 @@
  * TrustDomain, Logger) on the SQL DataStore, served on a Unix socket as the
  * local API is.
  */
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, X509Certificate } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -33,6 +33,11 @@ function caDer(name: string): Buffer {
     selfSignedCaTemplate({ trustDomain: TrustDomain.parse(name), spki: spkiOf(keys.publicKey), now: new Date() }),
     keyObjectSigner(keys.privateKey),
   );
+}
+
+function x509Jwk(der: Buffer): Record<string, unknown> {
+  const jwk = new X509Certificate(der).publicKey.export({ format: "jwk" });
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y };
 }
 
 async function cli(args: string[], stdin = "") {
@@ -199,6 +204,49 @@ describe("signet-server against Signet's API handlers", () => {
     const badProfile = await cli(["federation", "create", ...sock, "-trustDomain", "x.org", "-bundleEndpointURL", "https://x", "-bundleEndpointProfile", "ftp"]);
     expect(badProfile.stderr).toBe('Error: unknown bundle endpoint profile type: "ftp"\n');
     expect((await cli(["federation", "delete", ...sock, "-id", "partner.org"])).stdout).toBe("federation relationship deleted.\n");
+  });
+
+  it("federation create -data reads SPIRE's JSON, with a SPIFFE-format bundle and the https_spiffe profile", async () => {
+    const root = caDer("spiffe-partner.org");
+    const doc = {
+      federationRelationships: [
+        {
+          trustDomain: "spiffe-partner.org",
+          bundleEndpointURL: "https://spiffe-partner.org:8443",
+          bundleEndpointProfile: "https_spiffe",
+          endpointSPIFFEID: "spiffe://spiffe-partner.org/spire/server",
+          trustDomainBundleFormat: "spiffe",
+          trustDomainBundle: { keys: [{ use: "x509-svid", ...x509Jwk(root), x5c: [root.toString("base64")] }] },
+        },
+      ],
+    };
+    const r = await cli(["federation", "create", ...sock, "-data", "-"], JSON.stringify(doc));
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(
+      "\nTrust domain              : spiffe-partner.org\nBundle endpoint URL       : https://spiffe-partner.org:8443\n" +
+        "Bundle endpoint profile   : https_spiffe\nEndpoint SPIFFE ID        : spiffe://spiffe-partner.org/spire/server\n",
+    );
+    const bundle = await cli(["bundle", "list", ...sock, "-id", "spiffe-partner.org"]);
+    expect(bundle.stdout).toBe(pemBlock("CERTIFICATE", root));
+    const mixed = await cli(["federation", "create", ...sock, "-data", "-", "-trustDomain", "x.org"], JSON.stringify(doc));
+    expect(mixed.stderr).toBe("Error: cannot use other flags to specify relationship fields when 'data' flag is set\n");
+    const noFormat = await cli(
+      ["federation", "update", ...sock, "-data", "-"],
+      JSON.stringify({ federationRelationships: [{ ...doc.federationRelationships[0], trustDomainBundleFormat: undefined }] }),
+    );
+    expect(noFormat.stderr).toBe('Error: could not parse item 0: cannot parse bundle raw message: bundle format "" is unsupported\n');
+  });
+
+  it("federation refresh reports what the server says", async () => {
+    expect((await cli(["federation", "refresh", ...sock])).stderr).toBe("Error: id is required\n");
+    const r = await cli(["federation", "refresh", ...sock, "-id", "spiffe-partner.org"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Error: (failed to refresh bundle: rpc error: code = \w+ desc = .+|there is no federation relationship with trust domain "spiffe-partner.org")\n$/);
+  });
+
+  it("entry show refuses -entryID together with filters", async () => {
+    const r = await cli(["entry", "show", ...sock, "-entryID", "x", "-spiffeID", "spiffe://example.org/a"]);
+    expect(r.stderr).toBe("Error: the -entryID flag can't be combined with others\n");
   });
 
   it("logger get, set and reset", async () => {

@@ -1,4 +1,6 @@
 /** SPIRE's `run`/`validate` flags, turned into ServerFlagOverrides. */
+import { access } from "node:fs/promises";
+import path from "node:path";
 import type { ServerFlagOverrides } from "../../config/server-config.js";
 import { FlagSet } from "../flags.js";
 
@@ -39,4 +41,15 @@ export function runFlagSet(name: string) {
       return { configPath: config.value === "" ? defaultConfigPath : config.value, expandEnv: expandEnv.value, overrides: o };
     },
   };
+}
+
+/** SPIRE's ParseFile wording for a config file that is not there. */
+export async function missingConfigError(configPath: string): Promise<string | undefined> {
+  try {
+    await access(configPath);
+    return undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") return undefined;
+    return `could not find config file ${path.resolve(configPath)}: please use the -config flag`;
+  }
 }

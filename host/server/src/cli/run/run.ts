@@ -8,7 +8,7 @@ import type { Command } from "../command.js";
 import type { CliEnv } from "../env.js";
 import { parseFlags } from "../command.js";
 import { errorText } from "../errors.js";
-import { runFlagSet } from "./flags.js";
+import { missingConfigError, runFlagSet } from "./flags.js";
 
 /** What the CLI needs of server.ts: runServer (runs until stopped), or startServer and a stop signal. */
 interface ServerModule {
@@ -36,6 +36,11 @@ export const run: Command = {
     const parsed = parseFlags(fs, args, env);
     if (parsed !== 0) return parsed;
     const flags = result();
+    const missing = await missingConfigError(flags.configPath);
+    if (missing) {
+      env.stderr(`${missing}\n`);
+      return 1;
+    }
     let config: ServerConfig;
     try {
       const { loadServerConfig } = await importLoader();
@@ -54,6 +59,8 @@ export const run: Command = {
       env.stderr(`signet-server: the server daemon is not available in this build: ${errorText(e)}\n`);
       return 1;
     }
+    // SPIRE's SetUmask: files the server creates are never group-writable or world-accessible.
+    process.umask(process.umask() | 0o027);
     try {
       if (server.runServer) await server.runServer(config);
       else await runUntilSignalled(server.startServer!.bind(server), config);

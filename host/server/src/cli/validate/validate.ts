@@ -3,7 +3,7 @@ import type { Command } from "../command.js";
 import { parseFlags } from "../command.js";
 import type { CliEnv } from "../env.js";
 import { errorText } from "../errors.js";
-import { runFlagSet } from "../run/flags.js";
+import { missingConfigError, runFlagSet } from "../run/flags.js";
 import { importLoader } from "../run/run.js";
 
 export const validate: Command = {
@@ -15,6 +15,11 @@ export const validate: Command = {
     const parsed = parseFlags(fs, args, env);
     if (parsed !== 0) return parsed;
     const flags = result();
+    const missing = await missingConfigError(flags.configPath);
+    if (missing) {
+      env.stderr(`SPIRE server configuration file is invalid: ${missing}\n`);
+      return 1;
+    }
     try {
       const { loadServerConfig } = await importLoader();
       await loadServerConfig(flags.configPath, { expandEnv: flags.expandEnv, flags: flags.overrides });
