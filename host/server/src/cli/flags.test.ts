@@ -96,4 +96,21 @@ describe("Go flag parsing", () => {
     expect(formatGoDuration(1_500_000n)).toBe("1.5ms");
     expect(formatGoDuration(3_600_000_000_000n)).toBe("1h0m0s");
   });
+
+  it("shows -output without a default, as Go does for SPIRE's formatter flag", async () => {
+    const { outputFlag } = await import("./print/printer.js");
+    const fs = new FlagSet("x");
+    const out = outputFlag(fs);
+    expect(fs.usage()).toBe("Usage of x:\n  -output value\n    \tDesired output format (pretty, json); default: pretty.\n");
+    fs.parse(["-output", "JSON"]);
+    expect(out.value).toBe("json");
+    const twice = new FlagSet("z");
+    outputFlag(twice);
+    expect(() => twice.parse(["-output", "json", "-output", "pretty"])).toThrow(
+      'invalid value "pretty" for flag -output: the output format has already been set to "json"',
+    );
+    const bad = new FlagSet("w");
+    outputFlag(bad);
+    expect(() => bad.parse(["-output", "xml"])).toThrow('invalid value "xml" for flag -output: bad formatter flag: unknown format option: "xml"');
+  });
 });

@@ -24,7 +24,8 @@ export function parseOutputFormat(text: string): OutputFormat {
 /** Adds `-output` to a command's flags. */
 export function outputFlag(fs: FlagSet): Box<OutputFormat> {
   const box: Box<OutputFormat> = { value: "pretty", set: false };
-  fs.custom("output", "Desired output format (pretty, json); default: pretty.", "pretty", (text) => {
+  // Go prints no "(default …)" here: the flag's zero value already reads "pretty".
+  fs.custom("output", "Desired output format (pretty, json); default: pretty.", "", (text) => {
     if (box.set && box.value !== text) {
       throw new Error(`the output format has already been set to ${goQuote(box.value)}`);
     }
