@@ -13,7 +13,7 @@
  * out with a reason, except in CI (CI=true), where that is a failure.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -49,17 +49,21 @@ class SpireHalf {
   private readonly queue: PeerLine[] = [];
   private readonly waiters: ((l: PeerLine) => void)[] = [];
   private stderr = "";
+  private closed = false;
 
   constructor(side: "server" | "agent", config: string) {
     this.child = spawn(join(goBuildDir, "x509pop"), ["-side", side, "-td", "example.org", "-config", config], { stdio: ["pipe", "pipe", "pipe"] });
     this.child.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
-    createInterface({ input: this.child.stdout! }).on("line", (text) => {
+    const lines = createInterface({ input: this.child.stdout! });
+    lines.on("line", (text) => {
       const l = JSON.parse(text) as PeerLine;
       const w = this.waiters.shift();
       if (w) w(l);
       else this.queue.push(l);
     });
-    this.child.on("exit", () => {
+    // Only when stdout is drained: its last lines may be read after the process has exited.
+    lines.on("close", () => {
+      this.closed = true;
       for (const w of this.waiters.splice(0)) w({ error: { code: "Exited", message: `x509pop peer exited: ${this.stderr}` } });
     });
   }
@@ -71,7 +75,7 @@ class SpireHalf {
   next(): Promise<PeerLine> {
     const l = this.queue.shift();
     if (l) return Promise.resolve(l);
-    if (this.child.exitCode !== null) return Promise.resolve({ error: { code: "Exited", message: `x509pop peer exited: ${this.stderr}` } });
+    if (this.closed) return Promise.resolve({ error: { code: "Exited", message: `x509pop peer exited: ${this.stderr}` } });
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -266,6 +270,97 @@ describe.runIf(haveGo)("x509pop interop with SPIRE v1.15.3's own x509pop plugins
     if (!spire.ok || !ours.ok) throw new Error(`refused: ${JSON.stringify([spire, ours])}`);
     expect(ours.attributes.spiffeId).toMatch(/^spiffe:\/\/example\.org\/spire\/agent\/cn\/node-1\.example\.org\/eu-1\/[0-9a-f]{6}$/);
     expect(spire.attributes.spiffeId).toBe(ours.attributes.spiffeId);
+  });
+
+  describe("bad challenge responses get the same status and message from both servers", () => {
+    const leaf = leafCert(intermediate);
+    const payload = encodeAttestationData({ certificates: [leaf.der, intermediate.der] });
+    const nonce = Buffer.alloc(32, 1).toString("base64");
+    const cases: [string, string][] = [
+      ["an empty response", ""],
+      ["broken JSON", "{"],
+      ["an empty object", "{}"],
+      ["an RSA-shaped response to an ECDSA challenge", '{"rsa_signature":{"nonce":"AA==","signature":"AA=="}}'],
+      ["a short nonce", '{"ecdsa_signature":{"nonce":"AA==","r":"AQ==","s":"AQ=="}}'],
+      ["a wrong signature", `{"ecdsa_signature":{"nonce":"${nonce}","r":"AQ==","s":"AQ=="}}`],
+      ["a signature of zeros", `{"ecdsa_signature":{"nonce":"${nonce}","r":"","s":""}}`],
+      ["a response of the wrong JSON type", '{"ecdsa_signature":"x"}'],
+    ];
+    for (const [name, response] of cases) {
+      it(name, async () => {
+        const spire = new SpireHalf("server", serverHcl);
+        const call = signetServer.client(ServerNodeAttestor).attest({ deadline: Date.now() + 30_000 });
+        try {
+          spire.send({ payload: b64(payload) });
+          call.send({ request: { $case: "payload", value: payload } });
+          const [spireChallenge, ours] = [await spire.next(), await call[Symbol.asyncIterator]().next()];
+          expect(spireChallenge.challenge).toBeDefined();
+          expect(!ours.done && ours.value.response?.$case).toBe("challenge");
+          spire.send({ challenge_response: b64(Buffer.from(response)) });
+          call.send({ request: { $case: "challengeResponse", value: Buffer.from(response) } });
+          const spireAnswer = await spire.next();
+          const ourAnswer = await call[Symbol.asyncIterator]()
+            .next()
+            .then(
+              (r) => ({ code: "OK", message: JSON.stringify(r) }),
+              (e: RpcError) => ({ code: goCodeName(e.code), message: e.message }),
+            );
+          expect(ourAnswer).toEqual(spireAnswer.error);
+        } finally {
+          call.cancel();
+          spire.close();
+        }
+      });
+    }
+  });
+
+  describe("bad configurations get the same message from both (single-problem cases)", () => {
+    const leaf = leafCert(intermediate);
+    const files = writeAgentFiles(dir, "config-parity", { leaf, chain: [intermediate] });
+    const otherKey = writeAgentFiles(dir, "config-parity-other", { leaf: leafCert(intermediate) });
+    const notPem = join(dir, "not-pem.txt");
+    const cases: [string, "server" | "agent", string][] = [
+      ["server: no CA bundle", "server", 'mode = "external_pki"'],
+      ["server: both CA settings", "server", `ca_bundle_path = "${bundle}"\nca_bundle_paths = ["${bundle}"]`],
+      ["server: an unknown mode", "server", `mode = "private_ca"\nca_bundle_path = "${bundle}"`],
+      ["server: a missing bundle file", "server", `ca_bundle_path = "${join(dir, "nope.pem")}"`],
+      ["server: a bundle without certificates", "server", `ca_bundle_path = "${notPem}"`],
+      ["server: bundles in spiffe mode", "server", `mode = "spiffe"\nca_bundle_path = "${bundle}"`],
+      ["server: max_intermediates of 0", "server", `ca_bundle_path = "${bundle}"\nmax_intermediates = 0`],
+      ["agent: no certificate_path", "agent", `private_key_path = "${files.privateKeyPath}"`],
+      ["agent: a missing certificate file", "agent", `private_key_path = "${files.privateKeyPath}"\ncertificate_path = "${join(dir, "nope.pem")}"`],
+      ["agent: a key of another certificate", "agent", `private_key_path = "${otherKey.privateKeyPath}"\ncertificate_path = "${files.certificatePath}"`],
+      ["agent: a certificate file without PEM", "agent", `private_key_path = "${files.privateKeyPath}"\ncertificate_path = "${notPem}"`],
+      ["agent: an intermediates file without certificates", "agent", `private_key_path = "${files.privateKeyPath}"\ncertificate_path = "${files.certificatePath}"\nintermediates_path = "${notPem}"`],
+    ];
+    beforeAll(() => writeFileSync(notPem, "no PEM here\n"));
+    for (const [name, side, hcl] of cases) {
+      it(name, async () => {
+        const config = hcl.replace(/\\n/g, "\n");
+        const spire = new SpireHalf(side, config);
+        const spireAnswer = await spire.next();
+        spire.close();
+        const harness = new PluginHarness({
+          type: "NodeAttestor",
+          file: pluginFile,
+          node: true,
+          args: [],
+          sides: ["server", "agent"],
+          configurable: true,
+          trustDomain: "example.org",
+          badConfigs: [],
+          handshakeTimeoutMs: 60_000,
+          callTimeoutMs: 30_000,
+        });
+        harnesses.push(harness);
+        const session = await harness.launch({ configure: false });
+        const ours = await session.configure(config).then(
+          () => ({ code: "OK", message: "" }),
+          (e: Error) => ({ code: e instanceof RpcError ? goCodeName(e.code) : "?", message: e instanceof RpcError ? e.message : e.message }),
+        );
+        expect(ours).toEqual(spireAnswer.error);
+      });
+    }
   });
 
   describe("hostile payloads get the same status and message from both servers", () => {
