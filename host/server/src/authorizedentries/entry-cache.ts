@@ -34,6 +34,8 @@ const listPageSize = 1000;
 /** Events re-read together; also bounds how far the reader runs ahead of the applier. */
 const maxBatch = 1000;
 const maxQueued = 20 * maxBatch;
+/** Deadline of the reads that apply a batch. */
+const readTimeoutMs = 30_000;
 
 /**
  * The server's entry cache: an EntryIndex loaded once from the DataStore and
@@ -195,7 +197,18 @@ export class EntryCache implements AuthorizedEntries {
   /** SPIRE's start-up recipe: frontier first, then the lists, then the feed from the frontier. */
   private async load(): Promise<void> {
     const ds = this.deps.dataStore;
-    const signal = this.stopper.signal;
+    // A child of the stop signal, released afterwards, so reloads leave no listeners behind.
+    const local = new AbortController();
+    const stopLocal = () => local.abort();
+    this.stopper.signal.addEventListener("abort", stopLocal, { once: true });
+    try {
+      await this.loadWith(ds, local.signal);
+    } finally {
+      this.stopper.signal.removeEventListener("abort", stopLocal);
+    }
+  }
+
+  private async loadWith(ds: EntryCacheDataStore, signal: AbortSignal): Promise<void> {
     const started = performance.now();
     const { eventId } = await ds.getLatestEventId({}, { signal });
     const index = new EntryIndex(this.deps.trustDomain);
@@ -273,7 +286,7 @@ export class EntryCache implements AuthorizedEntries {
         const d = drained;
         drained = undefined;
         d?.();
-        await this.apply(batch, local.signal);
+        await this.apply(batch);
         onProgress();
       }
     } finally {
@@ -284,7 +297,12 @@ export class EntryCache implements AuthorizedEntries {
     }
   }
 
-  private async apply(batch: readonly Event[], signal: AbortSignal): Promise<void> {
+  /**
+   * Re-reads what a batch of events names and applies it. The reads carry a
+   * deadline rather than the loop's abort signal: an abort listener per call
+   * would pile up on a signal that lives as long as the stream.
+   */
+  private async apply(batch: readonly Event[]): Promise<void> {
     const entryIds = new Set<string>();
     const agentIds = new Set<string>();
     for (const event of batch) {
@@ -293,11 +311,11 @@ export class EntryCache implements AuthorizedEntries {
     }
     const ds = this.deps.dataStore;
     const [entries, selectors] = await Promise.all([
-      entryIds.size > 0 ? ds.fetchEntries({ ids: [...entryIds] }, { signal }).then((r) => r.entries) : [],
+      entryIds.size > 0 ? ds.fetchEntries({ ids: [...entryIds] }, { deadline: readTimeoutMs }).then((r) => r.entries) : [],
       Promise.all(
         [...agentIds].map(async (id): Promise<[string, Selector[]]> => [
           id,
-          (await ds.getNodeSelectors({ spiffeId: id }, { signal })).selectors,
+          (await ds.getNodeSelectors({ spiffeId: id }, { deadline: readTimeoutMs })).selectors,
         ]),
       ),
     ]);

@@ -1,15 +1,16 @@
 import type { Entry } from "@signet/proto/spire/api/types/entry";
 import type { Selector } from "@signet/proto/spire/api/types/selector";
 import type { SPIFFEID } from "@signet/proto/spire/api/types/spiffeid";
-import { Interner, selectorKey, type StoredEntry, storedEntry } from "./stored-entry.js";
+import { addChild, type Children, childrenOf, removeChild } from "./children.js";
+import { Interner, type StoredEntry, sharedSelectors, storedEntry } from "./stored-entry.js";
 
 /** Path of the server's own ID; entries parented by it are node aliases. */
 export const serverPath = "/spire/server";
 
 interface AliasRecord {
   readonly entry: StoredEntry;
-  /** selectorKey of every selector of the alias. */
-  readonly keys: readonly string[];
+  /** The alias's distinct selectors (shared objects, compared by identity). */
+  readonly selectors: readonly Selector[];
 }
 
 /**
@@ -24,12 +25,12 @@ export class EntryIndex {
   private readonly interner = new Interner();
   private readonly entries = new Map<string, StoredEntry>();
   /** parent path → entries parented by it, in insertion order (crawl order). */
-  private readonly byParent = new Map<string, Map<string, StoredEntry>>();
+  private readonly byParent = new Map<string, Children>();
   private readonly aliases = new Map<string, AliasRecord>();
-  /** selector key → aliases having that selector. */
-  private readonly aliasesBySelector = new Map<string, Set<AliasRecord>>();
-  /** agent SPIFFE ID → its node selectors' keys. */
-  private readonly agentSelectors = new Map<string, ReadonlySet<string>>();
+  /** shared selector → aliases having that selector. */
+  private readonly aliasesBySelector = new Map<Selector, Set<AliasRecord>>();
+  /** agent SPIFFE ID → its node selectors (shared objects). */
+  private readonly agentSelectors = new Map<string, readonly Selector[]>();
   /** spiffe path → number of entries with that ID and admin / downstream set. */
   private readonly admins = new Map<string, number>();
   private readonly downstreams = new Map<string, number>();
@@ -53,12 +54,9 @@ export class EntryIndex {
     if (parentPath === serverPath) this.addAlias(stored);
     else {
       this.entries.set(stored.id, stored);
-      let siblings = this.byParent.get(parentPath);
-      if (!siblings) {
-        siblings = new Map();
-        this.byParent.set(parentPath, siblings);
-      }
-      siblings.set(stored.id, stored);
+      const siblings = this.byParent.get(parentPath);
+      const updated = addChild(siblings, stored);
+      if (updated !== siblings) this.byParent.set(parentPath, updated);
     }
     if (stored.admin) bump(this.admins, pathOf(stored), 1);
     if (stored.downstream) bump(this.downstreams, pathOf(stored), 1);
@@ -70,29 +68,28 @@ export class EntryIndex {
       this.entries.delete(id);
       const parentPath = parentPathOf(record);
       const siblings = this.byParent.get(parentPath);
-      if (siblings) {
-        siblings.delete(id);
-        if (siblings.size === 0) this.byParent.delete(parentPath);
-      }
+      if (siblings && !removeChild(siblings, record)) this.byParent.delete(parentPath);
       this.forget(record);
       return;
     }
     const alias = this.aliases.get(id);
     if (!alias) return;
     this.aliases.delete(id);
-    for (const key of alias.keys) {
-      const set = this.aliasesBySelector.get(key);
+    for (const sel of alias.selectors) {
+      const set = this.aliasesBySelector.get(sel);
       if (!set) continue;
       set.delete(alias);
-      if (set.size === 0) this.aliasesBySelector.delete(key);
+      if (set.size === 0) this.aliasesBySelector.delete(sel);
     }
     this.forget(alias.entry);
   }
 
   /** Replaces an agent's node selectors; an empty list forgets the agent. */
   setAgentSelectors(agentId: string, selectors: readonly Selector[]): void {
+    const old = this.agentSelectors.get(agentId);
+    if (old) this.interner.release(old);
     if (selectors.length === 0) this.agentSelectors.delete(agentId);
-    else this.agentSelectors.set(agentId, new Set(selectors.map((s) => selectorKey(s.type, s.value))));
+    else this.agentSelectors.set(agentId, sharedSelectors(selectors, this.interner));
   }
 
   /**
@@ -122,10 +119,9 @@ export class EntryIndex {
     const agentPath = this.pathInTrustDomain(agentId);
     if (agentPath === undefined) return undefined;
     const seen = new Set<string>();
-    const scratch: StoredEntry[] = [];
-    let found = this.crawl(agentPath, seen, scratch, target);
+    let found = this.crawl(agentPath, seen, undefined, target);
     for (const alias of found ? [] : this.aliasesOf(agentId)) {
-      if ((found = this.crawl(pathOf(alias.entry), seen, scratch, target))) break;
+      if ((found = this.crawl(pathOf(alias.entry), seen, undefined, target))) break;
     }
     return found ? target : undefined;
   }
@@ -145,13 +141,19 @@ export class EntryIndex {
     return [...this.entries.values(), ...[...this.aliases.values()].map((a) => a.entry)];
   }
 
-  /** Depth-first, pre-order, iterative (a long chain of nested entries must not overflow the stack). */
-  private crawl(root: string, seen: Set<string>, out: StoredEntry[], stopAt?: StoredEntry): boolean {
+  /**
+   * Depth-first, pre-order, iterative (a long chain of nested entries must
+   * not overflow the stack). Only paths that parent something are recorded
+   * as seen: crawling a childless path again would add nothing, and most
+   * entries are leaves, so the set stays small. With `stopAt`, returns as
+   * soon as that entry is reached and collects nothing.
+   */
+  private crawl(root: string, seen: Set<string>, out: StoredEntry[] | undefined, stopAt?: StoredEntry): boolean {
     if (seen.has(root)) return false;
-    seen.add(root);
     const first = this.byParent.get(root);
     if (!first) return false;
-    const stack: Iterator<StoredEntry>[] = [first.values()];
+    seen.add(root);
+    const stack: Iterator<StoredEntry>[] = [childrenOf(first)];
     while (stack.length > 0) {
       const step = (stack[stack.length - 1] as Iterator<StoredEntry>).next();
       if (step.done) {
@@ -160,12 +162,12 @@ export class EntryIndex {
       }
       const child = step.value;
       if (child === stopAt) return true;
-      out.push(child);
+      out?.push(child);
       const childPath = pathOf(child);
-      if (seen.has(childPath)) continue;
-      seen.add(childPath);
       const grandChildren = this.byParent.get(childPath);
-      if (grandChildren) stack.push(grandChildren.values());
+      if (!grandChildren || seen.has(childPath)) continue;
+      seen.add(childPath);
+      stack.push(childrenOf(grandChildren));
     }
     return false;
   }
@@ -175,26 +177,25 @@ export class EntryIndex {
     const agent = this.agentSelectors.get(agentId);
     if (!agent || this.aliases.size === 0) return [];
     const found = new Set<AliasRecord>();
-    for (const key of agent) {
-      const candidates = this.aliasesBySelector.get(key);
+    for (const sel of agent) {
+      const candidates = this.aliasesBySelector.get(sel);
       if (!candidates) continue;
       for (const alias of candidates) {
         if (found.has(alias)) continue;
-        if (alias.keys.every((k) => agent.has(k))) found.add(alias);
+        if (alias.selectors.every((s) => agent.includes(s))) found.add(alias);
       }
     }
     return [...found].sort((a, b) => (a.entry.id < b.entry.id ? -1 : a.entry.id > b.entry.id ? 1 : 0));
   }
 
   private addAlias(entry: StoredEntry): void {
-    const keys = [...new Set(entry.selectors.map((s) => selectorKey(s.type, s.value)))];
-    const alias: AliasRecord = { entry, keys };
+    const alias: AliasRecord = { entry, selectors: [...new Set(entry.selectors)] };
     this.aliases.set(entry.id, alias);
-    for (const key of keys) {
-      let set = this.aliasesBySelector.get(key);
+    for (const sel of alias.selectors) {
+      let set = this.aliasesBySelector.get(sel);
       if (!set) {
         set = new Set();
-        this.aliasesBySelector.set(key, set);
+        this.aliasesBySelector.set(sel, set);
       }
       set.add(alias);
     }

@@ -16,32 +16,67 @@ const emptySelectors: readonly Selector[] = Object.freeze([]);
 const zero = 0n;
 
 /**
+ * A selector shared by every entry (and agent) that has it. Frozen like the
+ * rest of a stored entry; the reference count is a private field, invisible
+ * to encoders and comparisons.
+ */
+class SharedSelector implements Selector {
+  #refs = 1;
+  constructor(
+    readonly type: string,
+    readonly value: string,
+  ) {
+    Object.freeze(this);
+  }
+
+  acquire(): this {
+    this.#refs++;
+    return this;
+  }
+
+  /** True when nothing holds it any more. */
+  release(): boolean {
+    return --this.#refs <= 0;
+  }
+}
+
+/**
  * The shared parts. Selectors are reference counted (values such as pod UIDs
- * are often unique, and churn must not grow the table forever); parent IDs
- * are few (agents and the workloads that parent others) and kept until the
- * index is rebuilt.
+ * are often unique, and churn must not grow the table forever) and found by
+ * type then value, so no key string is built per selector; parent IDs are
+ * few (agents and the workloads that parent others) and kept until the index
+ * is rebuilt.
  */
 export class Interner {
-  private readonly selectors = new Map<string, { sel: Selector; refs: number }>();
+  private readonly selectors = new Map<string, Map<string, SharedSelector>>();
   private readonly parents = new Map<string, SPIFFEID>();
 
+  /** The shared selector for (type, value); each call must be paired with a release. */
   selector(type: string, value: string): Selector {
-    const key = selectorKey(type, value);
-    const known = this.selectors.get(key);
-    if (known) {
-      known.refs++;
-      return known.sel;
+    let byValue = this.selectors.get(type);
+    if (!byValue) {
+      byValue = new Map();
+      this.selectors.set(type, byValue);
     }
-    const sel = Object.freeze({ type, value });
-    this.selectors.set(key, { sel, refs: 1 });
+    const known = byValue.get(value);
+    if (known) return known.acquire();
+    const sel = new SharedSelector(type, value);
+    byValue.set(value, sel);
     return sel;
+  }
+
+  /** The shared selector if some holder has it (lookups that must not take a reference). */
+  find(type: string, value: string): Selector | undefined {
+    return this.selectors.get(type)?.get(value);
   }
 
   release(selectors: readonly Selector[]): void {
     for (const s of selectors) {
-      const key = selectorKey(s.type, s.value);
-      const known = this.selectors.get(key);
-      if (known && --known.refs <= 0) this.selectors.delete(key);
+      if (!(s instanceof SharedSelector) || !s.release()) continue;
+      const byValue = this.selectors.get(s.type);
+      if (byValue?.get(s.value) !== s) continue;
+      byValue.delete(s.value);
+      if (byValue.size === 0) this.selectors.delete(s.type);
     }
   }
 
@@ -55,9 +90,16 @@ export class Interner {
   }
 }
 
-/** An unambiguous key for a selector (types may not contain ':' through the API, but stores may hold anything). */
-export function selectorKey(type: string, value: string): string {
-  return `${type.length}:${type}:${value}`;
+/** Shared selectors for a list, duplicates dropped (a set, as SPIRE treats selectors). */
+export function sharedSelectors(list: readonly Selector[], interner: Interner): readonly Selector[] {
+  if (list.length === 0) return emptySelectors;
+  const out: Selector[] = [];
+  for (const s of list) {
+    const shared = interner.selector(s.type, s.value);
+    if (out.includes(shared)) interner.release([shared]);
+    else out.push(shared);
+  }
+  return Object.freeze(out);
 }
 
 /** The frozen, shared-parts copy of an entry whose IDs the caller has checked to be in `trustDomain`. */
@@ -66,10 +108,9 @@ export function storedEntry(entry: Entry, trustDomain: string, interner: Interne
     id: entry.id,
     spiffeId: Object.freeze({ trustDomain, path: entry.spiffeId?.path ?? "" }),
     parentId: interner.parent(trustDomain, entry.parentId?.path ?? ""),
-    selectors:
-      entry.selectors.length === 0
-        ? (emptySelectors as Selector[])
-        : (Object.freeze(entry.selectors.map((s) => interner.selector(s.type, s.value))) as Selector[]),
+    selectors: (entry.selectors.length === 0
+      ? emptySelectors
+      : Object.freeze(entry.selectors.map((s) => interner.selector(s.type, s.value)))) as Selector[],
     x509SvidTtl: entry.x509SvidTtl,
     federatesWith: frozenList(entry.federatesWith),
     admin: entry.admin,
