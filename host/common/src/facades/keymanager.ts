@@ -56,8 +56,12 @@ export function keyManagerFacadeFor(plugin: ManagedPlugin, side: Side): KeyManag
   });
 }
 
-/** SignData calls in flight at once when signing a batch without the extension. */
-const fallbackConcurrency = 16;
+/**
+ * SignData calls in flight at once when signing a batch without the extension:
+ * enough to hide the round trip, few enough not to queue on a plugin that
+ * signs on one thread (bench/keymanager-sign: 16 was slower than 1).
+ */
+const fallbackConcurrency = 4;
 
 /**
  * The host's view of a KeyManager plugin (server or agent side: the messages
