@@ -12,7 +12,7 @@ import {
   type AttestAgentRequest,
   type AttestAgentResponse,
 } from "@signet/proto/spire/api/server/agent/v1/agent";
-import type { Entry } from "@signet/proto/spire/api/types/entry";
+import { Entry } from "@signet/proto/spire/api/types/entry";
 import { PermissionDeniedDetails_Reason } from "@signet/proto/spire/api/types/status";
 import type { SpiffeId, TrustDomain } from "@signet/spiffe";
 import type { ServerCA } from "../../../ca/authority.js";
@@ -408,23 +408,11 @@ async function updateNode(ds: DataStore, req: Parameters<DataStore["updateAttest
 /** The entry CreateJoinToken adds when given an agent_id: that ID for whoever attests with the token. */
 async function createJoinTokenEntry(ds: DataStore, td: TrustDomain, token: string, spiffeId: SpiffeId): Promise<void> {
   const parent = joinTokenAgentIdOrCause(td, token);
-  const entry: Entry = {
-    id: "",
+  const entry = Entry.fromPartial({
     spiffeId: protoFromId(spiffeId),
     parentId: protoFromId(parent),
     selectors: [{ type: "spiffe_id", value: parent.toString() }],
-    x509SvidTtl: 0,
-    federatesWith: [],
-    admin: false,
-    downstream: false,
-    expiresAt: 0n,
-    dnsNames: [],
-    revisionNumber: 0n,
-    storeSvid: false,
-    jwtSvidTtl: 0,
-    hint: "",
-    createdAt: 0n,
-  };
+  });
   const { results } = await ds.createEntries({ entries: [entry] });
   const status = results[0]?.status;
   if (!status) throw new Error("datastore returned no result");

@@ -1,4 +1,4 @@
-import type { Entry, EntryMask } from "@signet/proto/spire/api/types/entry";
+import { Entry, type EntryMask } from "@signet/proto/spire/api/types/entry";
 import type { Selector } from "@signet/proto/spire/api/types/selector";
 import type { SPIFFEID } from "@signet/proto/spire/api/types/spiffeid";
 import { SpiffeId, SpiffeIdError, TrustDomain, TrustDomainError } from "@signet/spiffe";
@@ -40,23 +40,8 @@ export const allTrueEntryMask: EntryMask = Object.freeze({
 export function entryFromApi(entry: Entry | undefined, td: TrustDomain, mask: EntryMask | undefined): Entry {
   if (!entry) throw new EntryInputError("missing entry");
   const m = mask ?? allTrueEntryMask;
-  const out: Entry = {
-    id: entry.id,
-    spiffeId: undefined,
-    parentId: undefined,
-    selectors: [],
-    x509SvidTtl: 0,
-    federatesWith: [],
-    admin: false,
-    downstream: false,
-    expiresAt: 0n,
-    dnsNames: [],
-    revisionNumber: 0n,
-    storeSvid: false,
-    jwtSvidTtl: 0,
-    hint: "",
-    createdAt: 0n,
-  };
+  // Unflagged fields stay at their zero values; spiffe_id/parent_id stay unset unless flagged.
+  const out: Entry = Entry.fromPartial({ id: entry.id });
   if (m.parentId) out.parentId = idToApi(prefixed("invalid parent ID", () => memberId(td, entry.parentId)));
   if (m.spiffeId) out.spiffeId = idToApi(prefixed("invalid spiffe ID", () => workloadId(td, entry.spiffeId)));
   if (m.admin) out.admin = entry.admin;
