@@ -8,7 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { createWriteStream } from "node:fs";
 import type { Catalog, LevelledLogger } from "@signet/host-common";
-import { catalogFromConfig, createLogger, parseLogLevel } from "@signet/host-common";
+import { catalogFromConfig, createLogger, HealthListener, parseLogLevel } from "@signet/host-common";
 import type { ServiceRegistration } from "@signet/proto";
 import { Bundle } from "@signet/proto/spire/api/types/bundle";
 import { agentService } from "./api/agent/v1/service.js";
@@ -174,6 +174,22 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     endpoints.register(services.logger, { tcp: false, uds: true });
     await endpoints.start();
     stoppers.push({ name: "endpoints", stop: () => endpoints.stop() });
+
+    if (config.healthChecks.listenerEnabled) {
+      const h = config.healthChecks;
+      const health = new HealthListener(h, {
+        live: () => ({ ok: stopping === undefined }),
+        ready: async () => {
+          // SPIRE's readiness: the server's own bundle is in the datastore.
+          const res = await plugins.dataStore.fetchBundle({ trustDomain: config.trustDomain.name });
+          const ok = stopping === undefined && res.bundle !== undefined;
+          return { ok, details: { bundle: res.bundle !== undefined, entry_cache: entries.ready } };
+        },
+      });
+      await health.start();
+      stoppers.push({ name: "health-listener", stop: () => health.stop() });
+      log.info("Serving health checks", { address: `${h.bindAddress}:${health.port}`, live_path: h.livePath, ready_path: h.readyPath });
+    }
 
     log.info("Server is ready", {
       address: `${config.bindAddress}:${endpoints.tcpPort}`,
