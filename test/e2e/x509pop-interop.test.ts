@@ -363,6 +363,26 @@ describe.runIf(haveGo)("x509pop interop with SPIRE v1.15.3's own x509pop plugins
     }
   });
 
+  it("mutated certificates (fixed-seed byte flips in the leaf) get the same status code from both servers", async () => {
+    const leaf = leafCert(intermediate);
+    let seed = 0x5eed;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const disagreements: string[] = [];
+    for (let k = 0; k < 150; k++) {
+      const der = Buffer.from(leaf.der);
+      const at = rand(der.length);
+      der[at] = der[at]! ^ (1 << rand(8));
+      const payload = encodeAttestationData({ certificates: [der, intermediate.der] });
+      const [spire, ours] = await Promise.all([firstAnswer("spire", serverHcl, payload), firstAnswer(signetServer, serverHcl, payload)]);
+      const code = (r: Result | "challenge") => (r === "challenge" ? "challenge" : r.ok ? "OK" : r.code);
+      if (code(spire) !== code(ours)) disagreements.push(`byte ${at}: SPIRE ${JSON.stringify(spire)}, Signet ${JSON.stringify(ours)}`);
+    }
+    expect(disagreements).toEqual([]);
+  });
+
   describe("hostile payloads get the same status and message from both servers", () => {
     const other = intermediateCa(rootCa({ commonName: "Other Root CA" }));
     const good = leafCert(intermediate);
