@@ -6,7 +6,7 @@ import { EntryCache, type EntryCacheDataStore } from "./entry-cache.js";
 
 const td = "example.org";
 const agent = "spiffe://example.org/spire/agent/join_token/t1";
-const quiet = { debug() {}, info() {}, warn() {} };
+const quiet = process.env.CACHE_LOG ? { debug: console.log, info: console.log, warn: console.log } : { debug() {}, info() {}, warn() {} };
 
 function entry(spiffePath: string, parentPath: string, selectors = [{ type: "unix", value: "uid:1" }]): Entry {
   return {

@@ -201,6 +201,7 @@ export class EntryCache implements AuthorizedEntries {
     const local = new AbortController();
     const stopLocal = () => local.abort();
     this.stopper.signal.addEventListener("abort", stopLocal, { once: true });
+    if (this.stopper.signal.aborted) local.abort();
     try {
       await this.loadWith(ds, local.signal);
     } finally {
@@ -245,8 +246,6 @@ export class EntryCache implements AuthorizedEntries {
    */
   private async follow(onProgress: () => void): Promise<void> {
     const local = new AbortController();
-    const stopLocal = () => local.abort();
-    this.stopper.signal.addEventListener("abort", stopLocal, { once: true });
     const queue: Event[] = [];
     let ended = false;
     let failure: unknown;
@@ -257,6 +256,17 @@ export class EntryCache implements AuthorizedEntries {
       wake = undefined;
       w?.();
     };
+    // Stopping must not depend on the stream noticing its cancellation.
+    const stopLocal = () => {
+      local.abort();
+      notify();
+    };
+    this.stopper.signal.addEventListener("abort", stopLocal, { once: true });
+    // An abort that happened before the listener was added never fires it.
+    if (this.stopper.signal.aborted) {
+      this.stopper.signal.removeEventListener("abort", stopLocal);
+      return;
+    }
     const reader = (async () => {
       try {
         for await (const event of this.deps.dataStore.streamEvents(
@@ -290,10 +300,13 @@ export class EntryCache implements AuthorizedEntries {
         onProgress();
       }
     } finally {
+      // Cancels the stream; the reader ends on its own once the call does,
+      // and is not awaited (a call that never reports its cancellation must
+      // not hold up a reload or stop()).
       local.abort();
       drained?.();
       this.stopper.signal.removeEventListener("abort", stopLocal);
-      await reader;
+      void reader;
     }
   }
 
