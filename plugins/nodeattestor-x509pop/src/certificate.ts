@@ -253,9 +253,16 @@ class Cursor {
   }
 }
 
-/** Go's parseAI: the algorithm OID (parameters, if any, are kept by the caller). */
+/** Go's parseAI: the algorithm OID and the parameters element, if any. */
+function parseAi(ai: DerElement): { oid: string; params: DerElement | undefined } {
+  const c = new Cursor(ai.contents);
+  const oid = c.oid() ?? failWith("x509: malformed OID");
+  if (c.done) return { oid, params: undefined };
+  return { oid, params: c.any() ?? failWith("x509: malformed parameters") };
+}
+
 function algorithmOid(ai: DerElement): string {
-  return new Cursor(ai.contents).oid() ?? failWith("x509: malformed OID");
+  return parseAi(ai).oid;
 }
 
 function validityOf(validity: DerElement): [Date, Date] {
@@ -509,9 +516,7 @@ function isPrintable(b: number): boolean {
 function publicKeyOf(spki: DerElement): PublicKeyInfo {
   const c = new Cursor(spki.contents);
   const ai = c.element(Tag.sequence) ?? failWith("x509: malformed public key algorithm identifier");
-  const aiCursor = new Cursor(ai.contents);
-  const algorithm = aiCursor.oid() ?? failWith("x509: malformed OID");
-  const params = aiCursor.any();
+  const { oid: algorithm, params } = parseAi(ai);
   const bits = c.element(Tag.bitString) ?? failWith("x509: malformed subjectPublicKey");
   if (!validBitString(bits)) failWith("x509: malformed subjectPublicKey");
   const data = bits.contents.subarray(1);
