@@ -75,6 +75,7 @@ const targets = { lookup_big_p99_ms: 20, cache_load_ms: 10_000, rss_mb_per_100k_
 const rows = [
   ["seed, direct SQL (s)", (r) => (r.seed_ms / 1000).toFixed(1)],
   ["cache load (ms)", (r) => r.cache_load_ms.toFixed(0), "≤ 10000"],
+  ["  of which server CPU (ms)", (r) => r.cache_load_cpu_ms.toFixed(0)],
   ["entries in cache", (r) => String(r.cache_entries)],
   ["heap growth (MB)", (r) => r.heap_used_growth_mb.toFixed(1)],
   ["RSS growth (MB)", (r) => r.rss_growth_mb.toFixed(1)],

@@ -30,7 +30,7 @@ export interface EntryCacheDeps {
 }
 
 /** Page size for the start-up lists; the plugin may cap it. */
-const listPageSize = 1000;
+const listPageSize = 2000;
 /** Events re-read together; also bounds how far the reader runs ahead of the applier. */
 const maxBatch = 1000;
 const maxQueued = 20 * maxBatch;
@@ -213,18 +213,25 @@ export class EntryCache implements AuthorizedEntries {
     const started = performance.now();
     const { eventId } = await ds.getLatestEventId({}, { signal });
     const index = new EntryIndex(this.deps.trustDomain);
-    for await (const page of ds.listEntries(
-      { filter: undefined, page: { pageSize: listPageSize, pageToken: "", maxPages: 0 } },
-      { signal },
-    )) {
-      for (const entry of page.entries) index.putEntry(entry);
-    }
-    for await (const page of ds.listAttestedNodes(
-      { filter: undefined, page: { pageSize: listPageSize, pageToken: "", maxPages: 0 }, fetchSelectors: true },
-      { signal },
-    )) {
-      for (const node of page.nodes) index.setAgentSelectors(node.spiffeId, node.selectors);
-    }
+    // Entries and agents stream side by side; each page is applied as it arrives.
+    await Promise.all([
+      (async () => {
+        for await (const page of ds.listEntries(
+          { filter: undefined, page: { pageSize: listPageSize, pageToken: "", maxPages: 0 } },
+          { signal },
+        )) {
+          for (const entry of page.entries) index.putEntry(entry);
+        }
+      })(),
+      (async () => {
+        for await (const page of ds.listAttestedNodes(
+          { filter: undefined, page: { pageSize: listPageSize, pageToken: "", maxPages: 0 }, fetchSelectors: true },
+          { signal },
+        )) {
+          for (const node of page.nodes) index.setAgentSelectors(node.spiffeId, node.selectors);
+        }
+      })(),
+    ]);
     this.index = index;
     this.cursor = eventId;
     this.loaded = true;

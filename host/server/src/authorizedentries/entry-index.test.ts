@@ -143,6 +143,11 @@ describe("EntryIndex", () => {
     expect(index.authorizedEntry(agent, "b")).toBeUndefined();
     expect(index.authorizedEntry(agent, "zzz")).toBeUndefined();
     expect(index.authorizedEntry("spiffe://example.orgx/spire/agent/x509pop/node1", "a")).toBeUndefined();
+    // Remembered answers follow changes to the index.
+    index.putEntry(entry("a", "/spire/agent/x509pop/node2", "/w/a"));
+    expect(index.authorizedEntry(agent, "a")).toBeUndefined();
+    index.putEntry(entry("b", "/spire/agent/x509pop/node1", "/w/b"));
+    expect(index.authorizedEntry(agent, "b")?.id).toBe("b");
   });
 
   it("tracks admin and downstream SPIFFE IDs across updates and deletes", () => {
@@ -175,5 +180,9 @@ describe("EntryIndex", () => {
     const list = index.authorizedEntries(agent) as Entry[];
     list.pop();
     expect(index.authorizedEntries(agent)).toHaveLength(2);
+    // A stored entry handed back in (e.g. an unchanged re-read) is accepted as new input.
+    index.putEntry(a as Entry);
+    expect(index.authorizedEntries(agent).map((e) => e.id)).toEqual(["b", "a"]);
+    expect(index.authorizedEntries(agent)[1]?.selectors[0]).toBe(b?.selectors[0]);
   });
 });

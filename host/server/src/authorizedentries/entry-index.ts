@@ -4,6 +4,9 @@ import type { SPIFFEID } from "@signet/proto/spire/api/types/spiffeid";
 import { addChild, type Children, childrenOf, removeChild } from "./children.js";
 import { Interner, type StoredEntry, sharedSelectors, storedEntry } from "./stored-entry.js";
 
+/** How many agents' authorized id sets authorizedEntry remembers. */
+const memoAgents = 8;
+
 /** Path of the server's own ID; entries parented by it are node aliases. */
 export const serverPath = "/spire/server";
 
@@ -35,6 +38,10 @@ export class EntryIndex {
   private readonly admins = new Map<string, number>();
   private readonly downstreams = new Map<string, number>();
 
+  /** Bumped on every change; invalidates remembered answers. */
+  private version = 0;
+  private readonly memo = new Map<string, { readonly version: number; readonly ids: ReadonlySet<string> }>();
+
   constructor(readonly trustDomain: string) {}
 
   get entryCount(): number {
@@ -45,8 +52,13 @@ export class EntryIndex {
     return this.agentSelectors.size;
   }
 
-  /** Adds or replaces an entry; entries outside the trust domain are dropped (and any old copy removed). */
+  /**
+   * Adds or replaces an entry; entries outside the trust domain are dropped
+   * (and any old copy removed). Takes ownership of `entry`: it is frozen and
+   * its parts are replaced by shared ones (see storedEntry).
+   */
   putEntry(entry: Entry): void {
+    this.version++;
     this.removeEntry(entry.id);
     if (entry.spiffeId?.trustDomain !== this.trustDomain || entry.parentId?.trustDomain !== this.trustDomain) return;
     const stored = storedEntry(entry, this.trustDomain, this.interner);
@@ -63,6 +75,7 @@ export class EntryIndex {
   }
 
   removeEntry(id: string): void {
+    this.version++;
     const record = this.entries.get(id);
     if (record) {
       this.entries.delete(id);
@@ -86,6 +99,7 @@ export class EntryIndex {
 
   /** Replaces an agent's node selectors; an empty list forgets the agent. */
   setAgentSelectors(agentId: string, selectors: readonly Selector[]): void {
+    this.version++;
     const old = this.agentSelectors.get(agentId);
     if (old) this.interner.release(old);
     if (selectors.length === 0) this.agentSelectors.delete(agentId);
@@ -112,18 +126,23 @@ export class EntryIndex {
     return this.authorizedRecords(agentId);
   }
 
-  /** One entry if the agent may obtain it; the crawl stops as soon as it is reached. */
+  /**
+   * One entry if the agent may obtain it. Callers ask for many entries of
+   * one agent in a row (a BatchNewX509SVID of 500 CSRs), so the agent's
+   * authorized id set is remembered until the index next changes, for the
+   * last few agents asked about.
+   */
   authorizedEntry(agentId: string, entryId: string): StoredEntry | undefined {
     const target = this.entries.get(entryId);
     if (!target) return undefined;
-    const agentPath = this.pathInTrustDomain(agentId);
-    if (agentPath === undefined) return undefined;
-    const seen = new Set<string>();
-    let found = this.crawl(agentPath, seen, undefined, target);
-    for (const alias of found ? [] : this.aliasesOf(agentId)) {
-      if ((found = this.crawl(pathOf(alias.entry), seen, undefined, target))) break;
+    let memo = this.memo.get(agentId);
+    if (!memo || memo.version !== this.version) {
+      memo = { version: this.version, ids: new Set(this.authorizedRecords(agentId).map((e) => e.id)) };
+      this.memo.delete(agentId);
+      this.memo.set(agentId, memo);
+      if (this.memo.size > memoAgents) this.memo.delete(this.memo.keys().next().value as string);
     }
-    return found ? target : undefined;
+    return memo.ids.has(entryId) ? target : undefined;
   }
 
   isAdmin(spiffeId: string): boolean {
@@ -145,13 +164,12 @@ export class EntryIndex {
    * Depth-first, pre-order, iterative (a long chain of nested entries must
    * not overflow the stack). Only paths that parent something are recorded
    * as seen: crawling a childless path again would add nothing, and most
-   * entries are leaves, so the set stays small. With `stopAt`, returns as
-   * soon as that entry is reached and collects nothing.
+   * entries are leaves, so the set stays small.
    */
-  private crawl(root: string, seen: Set<string>, out: StoredEntry[] | undefined, stopAt?: StoredEntry): boolean {
-    if (seen.has(root)) return false;
+  private crawl(root: string, seen: Set<string>, out: StoredEntry[]): void {
+    if (seen.has(root)) return;
     const first = this.byParent.get(root);
-    if (!first) return false;
+    if (!first) return;
     seen.add(root);
     const stack: Iterator<StoredEntry>[] = [childrenOf(first)];
     while (stack.length > 0) {
@@ -161,15 +179,13 @@ export class EntryIndex {
         continue;
       }
       const child = step.value;
-      if (child === stopAt) return true;
-      out?.push(child);
+      out.push(child);
       const childPath = pathOf(child);
       const grandChildren = this.byParent.get(childPath);
       if (!grandChildren || seen.has(childPath)) continue;
       seen.add(childPath);
       stack.push(childrenOf(grandChildren));
     }
-    return false;
   }
 
   /** Aliases whose selectors are all among the agent's node selectors, ordered by entry id. */
