@@ -314,6 +314,40 @@ describe.runIf(haveGo)("x509pop interop with SPIRE v1.15.3's own x509pop plugins
     }
   });
 
+  describe("bad challenges get the same status and message from both agent halves", () => {
+    const cases: [string, string][] = [
+      ["broken JSON", "{"],
+      ["an empty challenge", ""],
+      ["an RSA challenge to an ECDSA key", `{"rsa_signature":{"nonce":"${Buffer.alloc(32).toString("base64")}"}}`],
+      ["a short nonce", '{"ecdsa_signature":{"nonce":"AAAA"}}'],
+      ["a challenge of the wrong JSON type", '{"ecdsa_signature":[]}'],
+    ];
+    for (const [name, challenge] of cases) {
+      it(name, async () => {
+        const hcl = agentHcl(leafCert(intermediate));
+        const spire = new SpireHalf("agent", hcl);
+        const session = await signetPlugin(hcl);
+        const call = session.client(AgentNodeAttestor).aidAttestation({ deadline: Date.now() + 30_000 });
+        try {
+          const fromOurs = call[Symbol.asyncIterator]();
+          expect((await spire.next()).payload).toBeDefined();
+          expect((await fromOurs.next()).value?.data?.$case).toBe("payload");
+          spire.send({ challenge: b64(Buffer.from(challenge)) });
+          call.send({ challenge: Buffer.from(challenge) });
+          const spireAnswer = await spire.next();
+          const ours = await fromOurs.next().then(
+            (r) => ({ code: "OK", message: JSON.stringify(r.value) }),
+            (e: RpcError) => ({ code: goCodeName(e.code), message: e.message }),
+          );
+          expect(ours).toEqual(spireAnswer.error);
+        } finally {
+          call.cancel();
+          spire.close();
+        }
+      });
+    }
+  });
+
   describe("bad configurations get the same message from both (single-problem cases)", () => {
     const leaf = leafCert(intermediate);
     const files = writeAgentFiles(dir, "config-parity", { leaf, chain: [intermediate] });
