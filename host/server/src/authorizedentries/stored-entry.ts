@@ -105,9 +105,9 @@ export function sharedSelectors(list: readonly Selector[], interner: Interner): 
 /**
  * Turns an entry whose IDs the caller has checked to be in `trustDomain`
  * into its stored form, in place: the cache takes ownership of the object
- * (freshly decoded from the DataStore), swaps its parts for shared ones and
- * freezes it. Reusing the decoded object rather than copying it spares a
- * second object per entry and the garbage of loading 100k of them.
+ * (freshly decoded from the DataStore), swaps its parts for shared or
+ * exact-size ones and freezes it. Reusing the decoded object rather than
+ * copying it spares a second object per entry while loading 100k of them.
  */
 export function storedEntry(input: Entry, trustDomain: string, interner: Interner): StoredEntry {
   // A stored (frozen) entry handed in again gets a mutable copy of its own.
@@ -116,15 +116,10 @@ export function storedEntry(input: Entry, trustDomain: string, interner: Interne
     : input;
   entry.spiffeId = Object.freeze({ trustDomain, path: entry.spiffeId?.path ?? "" });
   entry.parentId = interner.parent(trustDomain, entry.parentId?.path ?? "");
-  const selectors = entry.selectors;
-  if (selectors.length === 0) entry.selectors = emptySelectors as Selector[];
-  else {
-    for (let i = 0; i < selectors.length; i++) {
-      const s = selectors[i] as Selector;
-      selectors[i] = interner.selector(s.type, s.value);
-    }
-    Object.freeze(selectors);
-  }
+  // New exact-size arrays: a decoded list grew by push() and carries spare capacity.
+  entry.selectors = (entry.selectors.length === 0
+    ? emptySelectors
+    : Object.freeze(entry.selectors.map((s) => interner.selector(s.type, s.value)))) as Selector[];
   entry.federatesWith = frozenList(entry.federatesWith);
   entry.dnsNames = frozenList(entry.dnsNames);
   if (entry.expiresAt === zero) entry.expiresAt = zero;
@@ -134,5 +129,5 @@ export function storedEntry(input: Entry, trustDomain: string, interner: Interne
 }
 
 function frozenList(list: string[]): string[] {
-  return (list.length === 0 ? empty : Object.freeze(list)) as string[];
+  return (list.length === 0 ? empty : Object.freeze(list.slice())) as string[];
 }
