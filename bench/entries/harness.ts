@@ -76,7 +76,8 @@ export async function runBackend(o: BackendOptions): Promise<BackendFigures> {
     const seed_ms = await waitForReady(child.stdout);
     o.log(`  seeded ${o.entries} entries and ${o.agents} agents in ${(seed_ms / 1000).toFixed(1)} s`);
     const grpc = new Client(`unix://${socket}`, credentials.createInsecure(), { ...unlimitedMessageSize });
-    const ds = createClient(DataStoreService, grpc.getChannel());
+    // bench/ resolves its own copy of grpc-js types; the channel is the same thing at run time.
+    const ds = createClient(DataStoreService, grpc.getChannel() as Parameters<typeof createClient>[1]);
     try {
 
       const before = settledMemory();

@@ -131,7 +131,10 @@ export class EntryCache implements AuthorizedEntries {
 
   /**
    * Waits until the cache reflects every change committed before this call
-   * (the store's delivery frontier at the time of the call).
+   * (the store's delivery frontier at the time of the call). The feed
+   * delivers committed events only, so if the frontier itself is an
+   * abandoned id (a rolled-back write was the last one), this waits for the
+   * next committed event or the timeout.
    */
   async catchUp(timeoutMs = 30_000): Promise<void> {
     const { eventId } = await this.deps.dataStore.getLatestEventId({});
