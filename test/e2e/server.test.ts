@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type Channel, Channel as GrpcChannel, type ChannelCredentials, credentials } from "@grpc/grpc-js";
-import { createLogger } from "@signet/host-common";
+import { createLogger, permissionDeniedReason } from "@signet/host-common";
 import { createClient, Code, RpcError } from "@signet/proto";
 import { AgentService } from "@signet/proto/spire/api/server/agent/v1/agent";
 import { BundleService } from "@signet/proto/spire/api/server/bundle/v1/bundle";
@@ -21,7 +21,6 @@ import { PermissionDeniedDetails_Reason } from "@signet/proto/spire/api/types/st
 import { loadServerConfig, type RunningServer, startServer } from "@signet/server";
 import { createCsr } from "@signet/spiffe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { permissionDeniedReason } from "../../host/server/src/endpoints/index.js";
 import { attestOverStream, attestParams } from "../fakes/attest-client.js";
 
 const run = promisify(execFile);

@@ -6,3 +6,4 @@ export * from "./config/plugins.js";
 export * from "./config/cardinality.js";
 export * from "./config/flags.js";
 export * from "./health/health-listener.js";
+export * from "./rpc/permission-denied.js";

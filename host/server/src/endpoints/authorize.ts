@@ -11,7 +11,8 @@ import type { AuthorizedEntries } from "../authorizedentries/authorized-entries.
 import type { Caller, CallerSvid } from "../api/rpccontext/caller.js";
 import { type AttestedNodes, authorizeAgent } from "./agent-authorizer.js";
 import type { X509BundleSource } from "./bundle-source.js";
-import { AgentDenied, permissionDenied } from "./permission-denied.js";
+import { permissionDenied } from "@signet/host-common";
+import { AgentDenied } from "./permission-denied.js";
 import { policyFor } from "./policy.js";
 import type { PeerConnection } from "./tls-listener.js";
 import { notAfterOf, serialOf, SvidVerifyError, verifyX509Svid } from "./x509svid-verify.js";

@@ -26,7 +26,7 @@ import { startTestDataStore, type TestDataStore } from "../../../../test/fakes/d
 import { createIntermediateCa, createRootCa, keyPem, mintSvid, pem, type TestCa, type TestSvid } from "../../../../test/e2e/spiffe-test-pki.js";
 import { type Caller, callerOf } from "../api/rpccontext/caller.js";
 import { Endpoints } from "./endpoints.js";
-import { permissionDeniedReason } from "./permission-denied.js";
+import { permissionDeniedReason } from "@signet/host-common";
 import type { ServerSvidState } from "./svid-source.js";
 
 const td = "example.org";

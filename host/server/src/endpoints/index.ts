@@ -6,6 +6,6 @@ export { Authorizer, type AuthorizerDeps } from "./authorize.js";
 export { secureRegistration, type MiddlewareDeps, type Transport } from "./middleware.js";
 export { policyFor, policyMethods, type MethodPolicy } from "./policy.js";
 export { methodLimits, PerIpLimiter, TokenBucket, type MethodLimit, type RateLimitConfig } from "./rate-limit.js";
-export { permissionDenied, permissionDeniedReason, AgentDenied } from "./permission-denied.js";
+export { AgentDenied } from "./permission-denied.js";
 export { healthService } from "./health.js";
 export { verifyX509Svid, idFromCert, SvidVerifyError, type VerifiedSvid } from "./x509svid-verify.js";

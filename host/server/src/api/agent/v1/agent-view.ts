@@ -3,7 +3,7 @@ import type { Agent, AgentMask } from "@signet/proto/spire/api/types/agent";
 import type { SelectorMatch } from "@signet/proto/spire/api/types/selector";
 import { SpiffeId } from "@signet/spiffe";
 import { parseExpiresBefore } from "./expires-before.js";
-import { protoFromId } from "./ids.js";
+import { protoFromId } from "../../ids.js";
 
 /** The API's Agent for a stored node (SPIRE's ProtoFromAttestedNode); throws if the stored ID is not a SPIFFE ID. */
 export function agentFromNode(node: AttestedNode): Agent {

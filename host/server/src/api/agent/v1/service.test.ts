@@ -15,7 +15,7 @@ import { type TestDataStore, startTestDataStore } from "../../../../../../test/f
 import { InMemoryServerCa } from "../../../../../../test/fakes/memory-server-ca.js";
 import { type Caller, localCaller } from "../../rpccontext/caller.js";
 import { type AgentServiceDeps, agentHandlers } from "./service.js";
-import { permissionDeniedReason } from "./permission-denied.js";
+import { permissionDeniedReason } from "@signet/host-common";
 
 const td = TrustDomain.parse("example.org");
 const lines: string[] = [];
@@ -451,7 +451,7 @@ describe("RenewAgent and PostStatus", () => {
     const err = await rejection(client.renewAgent({ params: { csr: csr() } }));
     expect(err.code).toBe(Code.PERMISSION_DENIED);
     expect(err.message).toBe("agent must reattest instead of renew");
-    expect(permissionDeniedReason(err)).toBe(PermissionDeniedDetails_Reason.AGENT_MUST_REATTEST);
+    expect(permissionDeniedReason(err.metadata)).toBe(PermissionDeniedDetails_Reason.AGENT_MUST_REATTEST);
   });
 
   it("refuses bad renewals", async () => {

@@ -24,9 +24,9 @@ import { joinTokenAgentId } from "../../../nodeattestation/join-token.js";
 import { callerOf } from "../../rpccontext/caller.js";
 import { apiError } from "../../status.js";
 import { agentFromNode, applyAgentMask, nodeFilterFrom } from "./agent-view.js";
-import { agentIdFromProto, protoFromId, workloadIdFromProto } from "./ids.js";
+import { agentIdFromProto, protoFromId, workloadIdFromProto } from "../../ids.js";
 import type { RateLimit } from "../../svid/v1/rate-limit.js";
-import { permissionDenied } from "./permission-denied.js";
+import { permissionDenied } from "@signet/host-common";
 
 export interface AgentServiceDeps {
   readonly trustDomain: TrustDomain;
@@ -151,7 +151,7 @@ export function agentHandlers(deps: AgentServiceDeps): AsyncService<typeof Agent
       if (!node) throw apiError(Code.NOT_FOUND, "agent not found");
       // An agent that can re-attest must do so instead of renewing.
       if (node.canReattest) {
-        throw permissionDenied(PermissionDeniedDetails_Reason.AGENT_MUST_REATTEST, "agent must reattest instead of renew");
+        throw permissionDenied("agent must reattest instead of renew", PermissionDeniedDetails_Reason.AGENT_MUST_REATTEST);
       }
       log.info("Renewing agent SVID", { caller_id: agentId.toString() });
       if (!req.params) throw apiError(Code.INVALID_ARGUMENT, "params cannot be nil");

@@ -7,7 +7,7 @@ import { type AsyncService, Code, RpcError, type ServiceRegistration, implement 
 import { DebugService, type GetInfoResponse, type GetInfoResponse_Cert } from "@signet/proto/spire/api/server/debug/v1/debug";
 import { SpiffeId, type TrustDomain, readCertificate } from "@signet/spiffe";
 import type { DataStore } from "../../../datastore/datastore.js";
-import { protoFromId } from "../../agent/v1/ids.js";
+import { protoFromId } from "../../ids.js";
 import { apiError } from "../../status.js";
 import { goNameString } from "./go-name.js";
 import { uriSans, verifiedChain } from "./svid-chain.js";

@@ -1,7 +1,8 @@
 import { Entry, type EntryMask } from "@signet/proto/spire/api/types/entry";
 import type { Selector } from "@signet/proto/spire/api/types/selector";
 import type { SPIFFEID } from "@signet/proto/spire/api/types/spiffeid";
-import { SpiffeId, SpiffeIdError, TrustDomain, TrustDomainError } from "@signet/spiffe";
+import type { TrustDomain } from "@signet/spiffe";
+import { IdError, memberIdFromProto, parseTrustDomain, protoFromId, workloadIdFromProto } from "../../ids.js";
 import { dnsNameProblem } from "./dns-name.js";
 
 /** Why an API entry (or a filter) was refused: SPIRE's cause text, without the "failed to …" prefix. */
@@ -42,8 +43,8 @@ export function entryFromApi(entry: Entry | undefined, td: TrustDomain, mask: En
   const m = mask ?? allTrueEntryMask;
   // Unflagged fields stay at their zero values; spiffe_id/parent_id stay unset unless flagged.
   const out: Entry = Entry.fromPartial({ id: entry.id });
-  if (m.parentId) out.parentId = idToApi(prefixed("invalid parent ID", () => memberId(td, entry.parentId)));
-  if (m.spiffeId) out.spiffeId = idToApi(prefixed("invalid spiffe ID", () => workloadId(td, entry.spiffeId)));
+  if (m.parentId) out.parentId = protoFromId(prefixed("invalid parent ID", () => memberIdFromProto(td, entry.parentId)));
+  if (m.spiffeId) out.spiffeId = protoFromId(prefixed("invalid spiffe ID", () => workloadIdFromProto(td, entry.spiffeId)));
   if (m.admin) out.admin = entry.admin;
   if (m.dnsNames) {
     for (const name of entry.dnsNames) {
@@ -89,49 +90,6 @@ export function selectorsFromApi(selectors: readonly Selector[]): Selector[] {
   });
 }
 
-/** api.IDFromProto: the message must be present and name a valid ID. */
-export function idFromApi(id: SPIFFEID | undefined): SpiffeId {
-  if (!id) throw new EntryInputError("request must specify SPIFFE ID");
-  const td = parseTrustDomain(id.trustDomain);
-  try {
-    return SpiffeId.fromPath(td, id.path);
-  } catch (e) {
-    throw new EntryInputError(e instanceof SpiffeIdError ? e.reason : String(e));
-  }
-}
-
-/** api.TrustDomainMemberIDFromProto */
-export function memberId(td: TrustDomain, protoId: SPIFFEID | undefined): SpiffeId {
-  const id = idFromApi(protoId);
-  if (!id.memberOf(td)) throw new EntryInputError(`${q(id)} is not a member of trust domain ${q(td)}`);
-  if (id.path === "") throw new EntryInputError(`${q(id)} is not a member of trust domain ${q(td)}; path is empty`);
-  return id;
-}
-
-/** api.TrustDomainWorkloadIDFromProto */
-export function workloadId(td: TrustDomain, protoId: SPIFFEID | undefined): SpiffeId {
-  const id = idFromApi(protoId);
-  if (!id.memberOf(td)) throw new EntryInputError(`${q(id)} is not a member of trust domain ${q(td)}`);
-  if (id.path === "") throw new EntryInputError(`${q(id)} is not a workload in trust domain ${q(td)}; path is empty`);
-  if (id.path === "/spire" || id.path.startsWith("/spire/")) {
-    throw new EntryInputError(`${q(id)} is not a workload in trust domain ${q(td)}; path is in the reserved namespace`);
-  }
-  return id;
-}
-
-/** go-spiffe's TrustDomainFromString, with go-spiffe's bare reason as the message. */
-export function parseTrustDomain(name: string): TrustDomain {
-  try {
-    return TrustDomain.parse(name);
-  } catch (e) {
-    throw new EntryInputError(e instanceof TrustDomainError ? e.reason : String(e));
-  }
-}
-
-export function idToApi(id: SpiffeId): SPIFFEID {
-  return { trustDomain: id.trustDomain.name, path: id.path };
-}
-
 /** "spiffe://td/path" for an API SPIFFEID, unchecked (for logs and cache lookups). */
 export function idString(id: SPIFFEID | undefined): string {
   return id ? `spiffe://${id.trustDomain}${id.path}` : "";
@@ -141,12 +99,7 @@ function prefixed<T>(prefix: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof EntryInputError) throw new EntryInputError(`${prefix}: ${e.message}`);
+    if (e instanceof EntryInputError || e instanceof IdError) throw new EntryInputError(`${prefix}: ${e.message}`);
     throw e;
   }
-}
-
-/** Go's %q for the ASCII strings IDs are made of. */
-function q(v: { toString(): string }): string {
-  return JSON.stringify(v.toString());
 }

@@ -1,7 +1,8 @@
 import type { EntryFilter } from "@signet/proto/signet/plugin/server/datastore/v1/datastore";
 import type { ListEntriesRequest_Filter } from "@signet/proto/spire/api/server/entry/v1/entry";
 import type { TrustDomain } from "@signet/spiffe";
-import { EntryInputError, idToApi, memberId, parseTrustDomain, selectorsFromApi, workloadId } from "./convert.js";
+import { IdError, memberIdFromProto, parseTrustDomain, protoFromId, workloadIdFromProto } from "../../ids.js";
+import { EntryInputError, selectorsFromApi } from "./convert.js";
 
 /** Why a filter was refused: the message is SPIRE's whole text ("malformed … filter: <cause>"). */
 export class FilterError extends Error {
@@ -23,8 +24,8 @@ export function entryFilterFromApi(filter: ListEntriesRequest_Filter | undefined
     byFederatesWith: undefined,
   };
   if (filter.byHint !== undefined) out.byHint = filter.byHint;
-  if (filter.byParentId) out.byParentId = idToApi(malformed("parent ID", () => memberId(td, filter.byParentId)));
-  if (filter.bySpiffeId) out.bySpiffeId = idToApi(malformed("SPIFFE ID", () => workloadId(td, filter.bySpiffeId)));
+  if (filter.byParentId) out.byParentId = protoFromId(malformed("parent ID", () => memberIdFromProto(td, filter.byParentId)));
+  if (filter.bySpiffeId) out.bySpiffeId = protoFromId(malformed("SPIFFE ID", () => workloadIdFromProto(td, filter.bySpiffeId)));
   if (filter.bySelectors) {
     const match = filter.bySelectors;
     const selectors = malformed("selectors", () => selectorsFromApi(match.selectors));
@@ -45,7 +46,7 @@ function malformed<T>(what: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof EntryInputError) throw new FilterError(`malformed ${what} filter: ${e.message}`);
+    if (e instanceof EntryInputError || e instanceof IdError) throw new FilterError(`malformed ${what} filter: ${e.message}`);
     throw e;
   }
 }

@@ -18,7 +18,7 @@ import { SpiffeId, type TrustDomain, distinguishedNameFrom } from "@signet/spiff
 import type { AuthorizedEntries } from "../../../authorizedentries/authorized-entries.js";
 import { CaError, type IssuedX509Svid, type ServerCA, type X509SvidRequest } from "../../../ca/authority.js";
 import type { DataStore } from "../../../datastore/datastore.js";
-import { memberIdFromProto, protoFromId, reasonOf, verifyWorkloadId, workloadIdFromProto } from "../../agent/v1/ids.js";
+import { memberIdFromProto, protoFromId, reasonOf, verifyWorkloadId, workloadIdFromProto } from "../../ids.js";
 import { callerOf } from "../../rpccontext/caller.js";
 import { apiError, itemStatus, okStatus } from "../../status.js";
 import { type CsrCheck, type CsrVerifier, inlineCsrVerifier } from "./csr-verifier.js";

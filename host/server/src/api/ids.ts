@@ -2,25 +2,35 @@ import type { SPIFFEID } from "@signet/proto/spire/api/types/spiffeid";
 import { SpiffeId, SpiffeIdError, TrustDomain, TrustDomainError } from "@signet/spiffe";
 
 /**
- * SPIRE's ID checks for API input (pkg/server/api/id.go): a SPIFFEID message
- * becomes a SpiffeId, then must sit where the RPC expects it. Each function
- * throws an Error whose message is SPIRE's cause text (the part after
- * "invalid agent ID: "), so handlers only add their short message.
+ * SPIRE's ID checks for API input (pkg/server/api/id.go), shared by every
+ * API: a SPIFFEID message becomes a SpiffeId, then must sit where the RPC
+ * expects it. Each function throws an IdError whose message is SPIRE's cause
+ * text (the part after "invalid agent ID: "), so handlers only add their
+ * short message.
  */
 export const serverIdPath = "/spire/server";
 
+/** An API ID that is malformed or not where the RPC expects it; the message is SPIRE's cause text. */
+export class IdError extends Error {
+  override readonly name = "IdError";
+}
+
 export function idFromProto(id: SPIFFEID | undefined): SpiffeId {
-  if (!id) throw new Error("request must specify SPIFFE ID");
-  let td: TrustDomain;
-  try {
-    td = TrustDomain.parse(id.trustDomain);
-  } catch (e) {
-    throw new Error(reasonOf(e));
-  }
+  if (!id) throw new IdError("request must specify SPIFFE ID");
+  const td = parseTrustDomain(id.trustDomain);
   try {
     return SpiffeId.fromPath(td, id.path);
   } catch (e) {
-    throw new Error(reasonOf(e));
+    throw new IdError(reasonOf(e));
+  }
+}
+
+/** go-spiffe's TrustDomainFromString, with go-spiffe's bare reason as the message. */
+export function parseTrustDomain(name: string): TrustDomain {
+  try {
+    return TrustDomain.parse(name);
+  } catch (e) {
+    throw new IdError(reasonOf(e));
   }
 }
 
@@ -31,10 +41,10 @@ export function protoFromId(id: SpiffeId): SPIFFEID {
 /** An agent ID: in the trust domain, under /spire/agent/. */
 export function agentIdFromProto(td: TrustDomain, proto: SPIFFEID | undefined): SpiffeId {
   const id = idFromProto(proto);
-  if (!id.memberOf(td)) throw new Error(`"${id}" is not a member of trust domain "${td.name}"`);
-  if (id.path === "") throw new Error(`"${id}" is not an agent in trust domain "${td.name}"; path is empty`);
+  if (!id.memberOf(td)) throw new IdError(`"${id}" is not a member of trust domain "${td.name}"`);
+  if (id.path === "") throw new IdError(`"${id}" is not an agent in trust domain "${td.name}"; path is empty`);
   if (!isAgentPath(id.path)) {
-    throw new Error(`"${id}" is not an agent in trust domain "${td.name}"; path is not in the agent namespace`);
+    throw new IdError(`"${id}" is not an agent in trust domain "${td.name}"; path is not in the agent namespace`);
   }
   return id;
 }
@@ -47,18 +57,18 @@ export function workloadIdFromProto(td: TrustDomain, proto: SPIFFEID | undefined
 }
 
 export function verifyWorkloadId(td: TrustDomain, id: SpiffeId): void {
-  if (!id.memberOf(td)) throw new Error(`"${id}" is not a member of trust domain "${td.name}"`);
-  if (id.path === "") throw new Error(`"${id}" is not a workload in trust domain "${td.name}"; path is empty`);
+  if (!id.memberOf(td)) throw new IdError(`"${id}" is not a member of trust domain "${td.name}"`);
+  if (id.path === "") throw new IdError(`"${id}" is not a workload in trust domain "${td.name}"; path is empty`);
   if (isReservedPath(id.path)) {
-    throw new Error(`"${id}" is not a workload in trust domain "${td.name}"; path is in the reserved namespace`);
+    throw new IdError(`"${id}" is not a workload in trust domain "${td.name}"; path is in the reserved namespace`);
   }
 }
 
 /** Any non-root member of the trust domain (what an entry's SPIFFE ID must be to get an SVID). */
 export function memberIdFromProto(td: TrustDomain, proto: SPIFFEID | undefined): SpiffeId {
   const id = idFromProto(proto);
-  if (!id.memberOf(td)) throw new Error(`"${id}" is not a member of trust domain "${td.name}"`);
-  if (id.path === "") throw new Error(`"${id}" is not a member of trust domain "${td.name}"; path is empty`);
+  if (!id.memberOf(td)) throw new IdError(`"${id}" is not a member of trust domain "${td.name}"`);
+  if (id.path === "") throw new IdError(`"${id}" is not a member of trust domain "${td.name}"; path is empty`);
   return id;
 }
 
