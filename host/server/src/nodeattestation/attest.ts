@@ -10,7 +10,7 @@ import type { Selector } from "@signet/proto/spire/api/types/selector";
 import { SpiffeId, type TrustDomain } from "@signet/spiffe";
 import type { IssuedX509Svid, ServerCA } from "../ca/authority.js";
 import type { DataStore } from "../datastore/datastore.js";
-import { isAgentPathForNodeAttestor, serverIdPath } from "../api/agent/v1/ids.js";
+import { isAgentPathForNodeAttestor, serverIdPath } from "../api/ids.js";
 import { agentCsrPublicKey } from "./agent-csr.js";
 import { AttestationError, causeOf } from "./errors.js";
 import { attestJoinToken, joinTokenType } from "./join-token.js";

@@ -2,7 +2,7 @@ import { Code, RpcError } from "@signet/proto";
 import type { JoinToken } from "@signet/proto/spire/api/types/jointoken";
 import { SpiffeId, type TrustDomain } from "@signet/spiffe";
 import type { DataStore } from "../datastore/datastore.js";
-import { reasonOf } from "../api/agent/v1/ids.js";
+import { reasonOf } from "../api/ids.js";
 import { AttestationError, causeOf } from "./errors.js";
 
 /** The attestation data type handled by the server itself, never by a plugin. */
