@@ -25,7 +25,6 @@ import { callerOf } from "../../rpccontext/caller.js";
 import { apiError } from "../../status.js";
 import { agentFromNode, applyAgentMask, nodeFilterFrom } from "./agent-view.js";
 import { agentIdFromProto, protoFromId, workloadIdFromProto } from "../../ids.js";
-import type { RateLimit } from "../../svid/v1/rate-limit.js";
 import { permissionDenied } from "@signet/host-common";
 
 export interface AgentServiceDeps {
@@ -38,12 +37,6 @@ export interface AgentServiceDeps {
   readonly now?: () => Date;
   /** experimental.agent_spiffe_id_as_selector */
   readonly agentIdAsSelector?: boolean;
-  /**
-   * SPIRE's rate limits for AttestAgent, RenewAgent and PostStatus (one
-   * token each); the wiring picks the bucket by ctx.method. See
-   * api/svid/v1/rate-limit.ts.
-   */
-  readonly rateLimit?: RateLimit;
   /** Join token values when the request names none (random UUIDv4 by default). */
   readonly newToken?: () => string;
 }
@@ -59,7 +52,6 @@ export function agentService(deps: AgentServiceDeps): ServiceRegistration {
 export function agentHandlers(deps: AgentServiceDeps): AsyncService<typeof AgentService> {
   const { dataStore: ds, trustDomain: td, log } = deps;
   const now = deps.now ?? (() => new Date());
-  const limit = (ctx: CallContext, what: string) => rateLimited(deps.rateLimit, ctx, what);
 
   return {
     async countAgents(req) {
@@ -145,7 +137,6 @@ export function agentHandlers(deps: AgentServiceDeps): AsyncService<typeof Agent
     },
 
     async renewAgent(req, ctx) {
-      await limit(ctx, "rejecting request due to renew agent rate limiting");
       const agentId = callerAgentId(ctx);
       const node = await fetchNode(ds, agentId);
       if (!node) throw apiError(Code.NOT_FOUND, "agent not found");
@@ -203,7 +194,6 @@ export function agentHandlers(deps: AgentServiceDeps): AsyncService<typeof Agent
     },
 
     async postStatus(req, ctx) {
-      await limit(ctx, "rejecting request due to post status rate limiting");
       const agentId = callerAgentId(ctx);
       const version = req.agentVersion;
       if (version !== "") {
@@ -231,7 +221,6 @@ async function* attestStream(
   deps: AgentServiceDeps,
   now: () => Date,
 ): AsyncGenerator<AttestAgentResponse> {
-  await rateLimited(deps.rateLimit, ctx, "rejecting request due to attest agent rate limiting");
   const incoming = requests[Symbol.asyncIterator]();
   let first: IteratorResult<AttestAgentRequest>;
   try {
@@ -353,15 +342,6 @@ class Outbox<T> {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
-  }
-}
-
-async function rateLimited(rateLimit: RateLimit | undefined, ctx: CallContext, message: string): Promise<void> {
-  if (!rateLimit) return;
-  try {
-    await rateLimit(ctx, 1);
-  } catch (e) {
-    throw apiError(e instanceof RpcError ? e.code : Code.RESOURCE_EXHAUSTED, message, e);
   }
 }
 

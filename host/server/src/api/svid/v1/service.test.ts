@@ -12,7 +12,6 @@ import { type TestDataStore, startTestDataStore } from "../../../../../../test/f
 import { type TestCa, startTestCa } from "../../../../../../test/fakes/server-ca.js";
 import type { ServerCA } from "../../../ca/authority.js";
 import { type Caller, localCaller } from "../../rpccontext/caller.js";
-import { type RateLimit, perIpRateLimit } from "./rate-limit.js";
 import { svidHandlers } from "./service.js";
 
 const td = TrustDomain.parse("example.org");
@@ -27,7 +26,6 @@ let api: TestApiServer;
 let client: AsyncClient<typeof SVIDService>;
 /** Batch sizes of the CA calls made by the service. */
 const caBatches: number[] = [];
-let rateLimit: RateLimit | undefined;
 let jwtSvidsDisabled = false;
 
 const agent: Caller = { ...localCaller("ipv4:10.0.0.1:5000"), local: false, agentId: SpiffeId.parse(agentId) };
@@ -105,9 +103,6 @@ beforeAll(async () => {
     get jwtSvidsDisabled() {
       return jwtSvidsDisabled;
     },
-    get rateLimit() {
-      return rateLimit;
-    },
   });
   api = await startApiServer([{ definition: SVIDService, impl: handlers }], agent);
   client = createClient(SVIDService, api.channel);
@@ -122,7 +117,6 @@ afterAll(async () => {
 beforeEach(() => {
   api.caller = agent;
   caBatches.length = 0;
-  rateLimit = undefined;
   jwtSvidsDisabled = false;
 });
 
@@ -181,23 +175,14 @@ describe("BatchNewX509SVID", () => {
     expect(caBatches).toEqual([500]);
   });
 
-  it("fails the whole call for empty params, a caller that is not an agent, or a batch over the rate limit", async () => {
+  // The signing rate limit is the endpoint layer's (endpoints.test.ts checks a 501-CSR batch).
+  it("fails the whole call for empty params or a caller that is not an agent", async () => {
     const empty = await rejection(client.batchNewX509Svid({ params: [] }));
     expect([empty.code, empty.message]).toEqual([Code.INVALID_ARGUMENT, "missing parameters"]);
 
     api.caller = localCaller();
     const notAgent = await rejection(client.batchNewX509Svid({ params: [{ entryId: "e1", csr: createCsr({ privateKey: key() }) }] }));
     expect([notAgent.code, notAgent.message]).toEqual([Code.INTERNAL, "caller ID missing from request context"]);
-
-    api.caller = agent;
-    rateLimit = perIpRateLimit({ perSecond: 500, address: () => "ipv4:10.0.0.1:5000", now: () => clock.now().getTime() });
-    const csr = createCsr({ privateKey: key() });
-    const params = Array.from({ length: 501 }, () => ({ entryId: "e1", csr }));
-    const over = await rejection(client.batchNewX509Svid({ params }));
-    expect([over.code, over.message]).toEqual([
-      Code.RESOURCE_EXHAUSTED,
-      "rejecting request due to certificate signing rate limiting: rate (501) exceeds burst size (500)",
-    ]);
     expect(caBatches).toEqual([]);
   });
 });

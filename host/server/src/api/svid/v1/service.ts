@@ -23,7 +23,6 @@ import { callerOf } from "../../rpccontext/caller.js";
 import { apiError, itemStatus, okStatus } from "../../status.js";
 import { type CsrCheck, type CsrVerifier, inlineCsrVerifier } from "./csr-verifier.js";
 import { checkWildcardOverlap, validateDnsName } from "./dns.js";
-import type { RateLimit } from "./rate-limit.js";
 
 export interface SvidServiceDeps {
   readonly trustDomain: TrustDomain;
@@ -36,8 +35,6 @@ export interface SvidServiceDeps {
   readonly jwtSvidsDisabled?: boolean;
   /** Defaults to verifying on the calling thread. */
   readonly csrVerifier?: CsrVerifier;
-  /** SPIRE's signing rate limits (ratelimit.signing); see rate-limit.ts. */
-  readonly rateLimit?: RateLimit;
 }
 
 export function svidService(deps: SvidServiceDeps): ServiceRegistration {
@@ -47,14 +44,6 @@ export function svidService(deps: SvidServiceDeps): ServiceRegistration {
 export function svidHandlers(deps: SvidServiceDeps): AsyncService<typeof SVIDService> {
   const { trustDomain: td, ca, log } = deps;
   const verifier = deps.csrVerifier ?? inlineCsrVerifier();
-  const limit = async (ctx: CallContext, count: number, message: string) => {
-    if (!deps.rateLimit) return;
-    try {
-      await deps.rateLimit(ctx, count);
-    } catch (e) {
-      throw apiError(e instanceof RpcError ? e.code : Code.RESOURCE_EXHAUSTED, message, e);
-    }
-  };
 
   const mintJwt = async (protoId: SPIFFEID | undefined, audience: string[], ttl: number, includeJti: boolean): Promise<JWTSVID> => {
     let id: SpiffeId;
@@ -133,13 +122,11 @@ export function svidHandlers(deps: SvidServiceDeps): AsyncService<typeof SVIDSer
 
     async batchNewX509Svid(req, ctx) {
       if (req.params.length === 0) throw apiError(Code.INVALID_ARGUMENT, "missing parameters");
-      await limit(ctx, req.params.length, "rejecting request due to certificate signing rate limiting");
       const agentId = callerAgentId(ctx);
       return { results: await batchNewX509Svids(req.params, agentId, deps, verifier) };
     },
 
     async newJwtsvid(req, ctx) {
-      await limit(ctx, 1, "rejecting request due to JWT signing request rate limiting");
       if (deps.jwtSvidsDisabled) throw apiError(Code.UNIMPLEMENTED, "JWT functionality is disabled");
       const agentId = callerAgentId(ctx);
       const entry = deps.authorizedEntries.authorizedEntry(agentId.toString(), req.entryId);
@@ -149,7 +136,6 @@ export function svidHandlers(deps: SvidServiceDeps): AsyncService<typeof SVIDSer
     },
 
     async newDownstreamX509Ca(req, ctx) {
-      await limit(ctx, 1, "rejecting request due to downstream CA signing rate limit");
       if (!callerOf(ctx).downstream) throw apiError(Code.INTERNAL, "caller is not a downstream workload");
       const [csr] = await verifier.verify([req.csr]);
       if (!csr!.ok) {
