@@ -30,6 +30,11 @@ const hashOf: Record<SignatureAlgorithm, "sha256" | "sha384"> = {
 };
 const version3 = explicit(0, integer(2));
 
+/** The AlgorithmIdentifier DER of a signature algorithm (certificates and requests alike). */
+export function algorithmIdentifierOf(algorithm: SignatureAlgorithm): Buffer {
+  return algorithmIdentifiers[algorithm];
+}
+
 /** The signature algorithm SPIRE (Go) uses for a private or public key, or an X509Error. */
 export function signatureAlgorithmFor(key: KeyObject): SignatureAlgorithm {
   if (key.asymmetricKeyType === "ec") {
