@@ -43,7 +43,7 @@ describe("Housekeeping", () => {
 
     await expect(ds.fetchJoinToken({ value: "old" })).rejects.toMatchObject({ code: Code.NOT_FOUND });
     expect((await ds.fetchJoinToken({ value: "live" })).token?.value).toBe("live");
-    const left = (await ds.countEntries({})).count;
+    const left = (await ds.countEntries({ filter: undefined })).count;
     expect(left).toBe(2);
     expect(lines.filter((l) => l.includes("Pruned expired registration entries"))).toHaveLength(1);
     expect(lines.filter((l) => l.includes("Pruned expired join tokens"))).toHaveLength(1);
