@@ -10,7 +10,6 @@ import { createWriteStream } from "node:fs";
 import type { Catalog, LevelledLogger } from "@signet/host-common";
 import { catalogFromConfig, createLogger, HealthListener, parseLogLevel } from "@signet/host-common";
 import type { ServiceRegistration } from "@signet/proto";
-import { Bundle } from "@signet/proto/spire/api/types/bundle";
 import { agentService } from "./api/agent/v1/service.js";
 import { bundleService } from "./api/bundle/v1/service.js";
 import { debugService } from "./api/debug/v1/service.js";
@@ -128,11 +127,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       bundle: bundleService({
         dataStore: plugins.dataStore,
         trustDomain: config.trustDomain,
-        publishJwtKey: async (key) => {
-          // SPIRE's PublishJWTKey without an upstream that takes JWT keys: the key joins the local bundle.
-          const res = await plugins.dataStore.appendBundle({ bundle: Bundle.fromPartial({ trustDomain: config.trustDomain.name, jwtAuthorities: [key] }) });
-          return res.bundle?.jwtAuthorities ?? [];
-        },
+        publishJwtKey: (key) => manager.publishJwtAuthority(key),
       }),
       entry: entryService({ dataStore: plugins.dataStore, authorizedEntries: entries, trustDomain: config.trustDomain }),
       svid: svidService({

@@ -265,6 +265,28 @@ describe("with an UpstreamAuthority", () => {
     expect(bundle.bundle!.jwtAuthorities.map((k) => k.keyId)).toEqual([upstream.published[0]!.keyId]);
   });
 
+  it("publishes a downstream server's JWT key upstream when the plugin can, else into the local bundle", async () => {
+    const downstreamKey = {
+      publicKey: generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "der" }),
+      keyId: "downstream-1",
+      expiresAt: 0n,
+      tainted: false,
+    };
+    const clock = new ManualClock();
+    const upstream = new TestUpstreamAuthority(td, { publishJwt: true, now: () => clock.now() });
+    const withUpstream = await setup({ upstream, clock });
+    await withUpstream.rotator.initialize();
+    const answered = await withUpstream.manager.publishJwtAuthority(downstreamKey);
+    expect(upstream.published.map((k) => k.keyId)).toContain("downstream-1");
+    expect(answered.map((k) => k.keyId)).toContain("downstream-1");
+
+    const local = await setup();
+    await local.rotator.initialize();
+    const kids = (await local.manager.publishJwtAuthority(downstreamKey)).map((k) => k.keyId);
+    expect(kids).toContain("downstream-1");
+    expect(local.bundle.bundle!.jwtAuthorities.map((k) => k.keyId)).toEqual(kids);
+  });
+
   it("refuses a CA chain that does not certify the server's key", async () => {
     const clock = new ManualClock();
     const upstream = new TestUpstreamAuthority(td, { now: () => clock.now() });

@@ -9,7 +9,7 @@
 import { X509Certificate } from "node:crypto";
 import type { Logger } from "@signet/host-common";
 import { Code, RpcError } from "@signet/proto";
-import type { JWTKey } from "@signet/proto/spire/api/types/bundle";
+import type { Bundle, JWTKey } from "@signet/proto/spire/api/types/bundle";
 import {
   type DistinguishedName,
   type TrustDomain,
@@ -347,14 +347,23 @@ export class CaManager {
     return x509Authority(key, x509CaChain[0]!, x509CaChain, upstreamAuthorityId);
   }
 
-  private async publishJwtKey(key: JWTKey): Promise<void> {
+  /**
+   * A downstream server's JWT key (Bundle API PublishJWTAuthority, SPIRE's
+   * ca.PublishJWTKey): published upstream when the UpstreamAuthority takes
+   * JWT keys, otherwise into the local bundle. Answers the JWT authorities now
+   * in the bundle.
+   */
+  async publishJwtAuthority(key: JWTKey): Promise<JWTKey[]> {
+    return (await this.publishJwtKey(key)).jwtAuthorities;
+  }
+
+  private async publishJwtKey(key: JWTKey): Promise<Bundle> {
     const upstream = this.o.upstream;
     if (upstream?.publishJwtKey) {
       try {
         // Upstream answers the JWT keys it now publishes; they join the local bundle (SPIRE's AppendJWTKeys).
         const published = await upstream.publishJwtKey(key);
-        await this.o.bundleStore.append({ jwt: published });
-        return;
+        return await this.o.bundleStore.append({ jwt: published });
       } catch (e) {
         if (!(e instanceof RpcError && e.code === Code.UNIMPLEMENTED)) throw e;
         if (!this.jwtUnimplementedWarned) {
@@ -366,7 +375,7 @@ export class CaManager {
         }
       }
     }
-    await this.o.bundleStore.append({ jwt: [key] });
+    return this.o.bundleStore.append({ jwt: [key] });
   }
 }
 
