@@ -7,3 +7,5 @@ export * from "./config/cardinality.js";
 export * from "./config/flags.js";
 export * from "./health/health-listener.js";
 export * from "./rpc/permission-denied.js";
+export * from "./cli/index.js";
+export * from "./clock/clock.js";

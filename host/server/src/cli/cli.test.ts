@@ -1,10 +1,10 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CliEnv } from "@signet/host-common";
 import { InMemoryEntries } from "../../../../test/fakes/server-api/entry-service.js";
 import { startUnixApiServer, type UnixApiServer } from "../../../../test/fakes/server-api/unix-server.js";
 import { runCli } from "./cli.js";
-import type { CliEnv } from "./env.js";
 
 function capture(stdin = "") {
   const out = { stdout: "", stderr: "" };

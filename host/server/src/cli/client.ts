@@ -4,7 +4,7 @@
  * util.NewServerClient does.
  */
 import { Channel, credentials } from "@grpc/grpc-js";
-import { Code, createClient, isRpcError, RpcError, type AsyncClient, type ServiceDefinition } from "@signet/proto";
+import { createClient, type AsyncClient, type ServiceDefinition } from "@signet/proto";
 import { AgentService } from "@signet/proto/spire/api/server/agent/v1/agent";
 import { BundleService } from "@signet/proto/spire/api/server/bundle/v1/bundle";
 import { DebugService } from "@signet/proto/spire/api/server/debug/v1/debug";
@@ -14,7 +14,7 @@ import { LoggerService } from "@signet/proto/spire/api/server/logger/v1/logger";
 import { SVIDService } from "@signet/proto/spire/api/server/svid/v1/svid";
 import { TrustDomainService } from "@signet/proto/spire/api/server/trustdomain/v1/trustdomain";
 import { HealthService } from "@signet/proto/grpc/health/v1/health";
-import { errnoWords } from "./errors.js";
+import { translateDialError } from "@signet/host-common";
 
 export const defaultSocketPath = "/tmp/spire-server/private/api.sock";
 
@@ -62,15 +62,4 @@ function goErrors<C extends object>(client: C, socketPath: string): C {
     };
   }
   return out as C;
-}
-
-export function translateDialError(e: unknown, socketPath: string): unknown {
-  if (!isRpcError(e) || e.code !== Code.UNAVAILABLE) return e;
-  const m = /connect (E[A-Z]+)/.exec(e.message);
-  if (!m) return e;
-  const words = errnoWords(m[1]) ?? m[1];
-  return new RpcError(
-    Code.UNAVAILABLE,
-    `connection error: desc = "transport: Error while dialing: dial unix ${socketPath}: connect: ${words}"`,
-  );
 }

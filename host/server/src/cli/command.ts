@@ -1,23 +1,10 @@
 /**
- * The shape of a CLI command and the adapter every API command goes through
- * (SPIRE's util.Adapter): flag parsing, `-socketPath`/`-instance`, one
- * connection, "Error: <msg>" and exit 1 on failure.
+ * The adapter every API command goes through (SPIRE's util.Adapter): flag
+ * parsing, `-socketPath`/`-instance`, one connection, "Error: <msg>" and
+ * exit 1 on failure.
  */
+import { type CliEnv, CliError, type Command, errorText, FlagSet, outputFlag, parseFlags, Printer } from "@signet/host-common";
 import { connectServer, defaultSocketPath, type ServerClient } from "./client.js";
-import type { CliEnv } from "./env.js";
-import { CliError, errorText } from "./errors.js";
-import { FlagParseError, FlagSet } from "./flags.js";
-import { outputFlag, Printer } from "./print/printer.js";
-
-export interface Command {
-  /** The full command path, e.g. "entry create". */
-  readonly name: string;
-  readonly synopsis: string;
-  /** Runs with the arguments after the command path; resolves to the exit code. */
-  run(args: readonly string[], env: CliEnv): Promise<number>;
-  /** Help text (written to stderr by the dispatcher). */
-  help(): string;
-}
 
 export interface ApiContext {
   readonly env: CliEnv;
@@ -80,18 +67,6 @@ export function apiCommand(spec: ApiCommandSpec): Command {
   };
 }
 
-/** Go's ContinueOnError parse: message and usage on stderr, exit 1 (0 for -h). */
-export function parseFlags(fs: FlagSet, args: readonly string[], env: CliEnv): number {
-  try {
-    fs.parse(args);
-    return 0;
-  } catch (e) {
-    if (!(e instanceof FlagParseError)) throw e;
-    if (!e.helpRequested) env.stderr(`${e.message}\n`);
-    env.stderr(fs.usage());
-    return 1;
-  }
-}
 
 /** SPIRE's getGRPCAddr on POSIX: explicit flag, then -instance template, then the env var. */
 export function resolveSocketPath(flag: string, instance: string, vars: Readonly<Record<string, string | undefined>>): string {

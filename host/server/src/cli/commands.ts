@@ -1,10 +1,10 @@
 /** Every `signet-server` command, as spire-server names them. */
+import type { Command } from "@signet/host-common";
 import { agentBan, agentEvict, agentShow } from "./agent/by-id.js";
 import { agentCount } from "./agent/count.js";
 import { agentList } from "./agent/list.js";
 import { agentPurge } from "./agent/purge.js";
 import { bundleCount, bundleDelete, bundleList, bundleSet, bundleShow } from "./bundle/commands.js";
-import type { Command } from "./command.js";
 import { debugGetInfo } from "./debug/getinfo.js";
 import { entryCount } from "./entry/count.js";
 import { entryCreate } from "./entry/create.js";

@@ -7,9 +7,9 @@ import { generateKeyPairSync, X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createLogger } from "@signet/host-common";
 import { SpiffeId, TrustDomain } from "@signet/spiffe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "@signet/host-common";
 import { startTestDataStore, type TestDataStore } from "../../../../test/fakes/datastore.js";
 import { InMemoryServerCa } from "../../../../test/fakes/memory-server-ca.js";
 import { startUnixApiServer, type UnixApiServer } from "../../../../test/fakes/server-api/unix-server.js";
@@ -18,7 +18,7 @@ import { debugService } from "../api/debug/v1/service.js";
 import { svidService } from "../api/svid/v1/service.js";
 import { healthService } from "../endpoints/health.js";
 import { runCli } from "./cli.js";
-import type { CliEnv } from "./env.js";
+import type { CliEnv } from "@signet/host-common";
 
 async function cli(args: string[], vars: Record<string, string> = {}) {
   const out = { stdout: "", stderr: "" };

@@ -4,8 +4,7 @@ import type { Selector } from "@signet/proto/spire/api/types/selector";
 import { SelectorMatch_MatchBehavior } from "@signet/proto/spire/api/types/selector";
 import { FederatesWithMatch_MatchBehavior } from "@signet/proto/spire/api/types/federateswith";
 import { SpiffeId, SpiffeIdError, TrustDomain, TrustDomainError } from "@signet/spiffe";
-import { CliError } from "./errors.js";
-import { goQuote } from "./flags.js";
+import { CliError, goQuote } from "@signet/host-common";
 
 /** spiffeid.FromString → proto; the error is go-spiffe's bare reason, as SPIRE prints it. */
 export function idToProto(id: string): SPIFFEID {

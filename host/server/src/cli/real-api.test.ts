@@ -7,13 +7,13 @@ import { generateKeyPairSync, X509Certificate } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createLogger } from "@signet/host-common";
 import { BundleService } from "@signet/proto/spire/api/server/bundle/v1/bundle";
 import { EntryService } from "@signet/proto/spire/api/server/entry/v1/entry";
 import { LoggerService } from "@signet/proto/spire/api/server/logger/v1/logger";
 import { TrustDomainService } from "@signet/proto/spire/api/server/trustdomain/v1/trustdomain";
 import { keyObjectSigner, mintCertificateSync, selfSignedCaTemplate, spkiOf, TrustDomain } from "@signet/spiffe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "@signet/host-common";
 import { startApiServer, type TestApiServer } from "../../../../test/fakes/api-server.js";
 import { startTestDataStore, type TestDataStore } from "../../../../test/fakes/datastore.js";
 import { bundleServiceImpl } from "../api/bundle/v1/service.js";
@@ -22,8 +22,8 @@ import { loggerHandlers } from "../api/logger/v1/service.js";
 import { localCaller } from "../api/rpccontext/caller.js";
 import { trustDomainServiceImpl } from "../api/trustdomain/v1/service.js";
 import { runCli } from "./cli.js";
-import type { CliEnv } from "./env.js";
 import { pemBlock } from "./print/bundle.js";
+import type { CliEnv } from "@signet/host-common";
 
 const td = TrustDomain.parse("example.org");
 

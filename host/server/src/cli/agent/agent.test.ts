@@ -1,15 +1,15 @@
 /** `agent …` and `token generate` against Signet's Agent handlers on the SQL DataStore. */
-import { createLogger } from "@signet/host-common";
 import { AgentService } from "@signet/proto/spire/api/server/agent/v1/agent";
 import { TrustDomain } from "@signet/spiffe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "@signet/host-common";
 import { startApiServer, type TestApiServer } from "../../../../../test/fakes/api-server.js";
 import { startTestDataStore, type TestDataStore } from "../../../../../test/fakes/datastore.js";
 import { InMemoryServerCa } from "../../../../../test/fakes/memory-server-ca.js";
 import { agentHandlers } from "../../api/agent/v1/service.js";
 import { localCaller } from "../../api/rpccontext/caller.js";
 import { runCli } from "../cli.js";
-import type { CliEnv } from "../env.js";
+import type { CliEnv } from "@signet/host-common";
 
 async function cli(args: string[]) {
   const out = { stdout: "", stderr: "" };

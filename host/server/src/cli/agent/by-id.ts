@@ -1,7 +1,7 @@
 /** `agent show|evict|ban`: one agent named by -spiffeID [Agent/GetAgent, DeleteAgent, BanAgent] */
 import type { SPIFFEID } from "@signet/proto/spire/api/types/spiffeid";
-import { type ApiContext, apiCommand, type Command } from "../command.js";
-import { CliError } from "../errors.js";
+import { CliError, type Command } from "@signet/host-common";
+import { type ApiContext, apiCommand } from "../command.js";
 import { idToProto } from "../parse.js";
 import { formatAgentShow } from "../print/agent.js";
 import { agent as agentSchema, empty } from "../print/schemas.js";

@@ -1,7 +1,6 @@
 /** The filter flags `agent list` and `agent count` share. */
 import type { ListAgentsRequest_Filter } from "@signet/proto/spire/api/server/agent/v1/agent";
-import { CliError, wrap } from "../errors.js";
-import { type FlagSet, goQuote } from "../flags.js";
+import { CliError, type FlagSet, goQuote, wrap } from "@signet/host-common";
 import { parseSelector, selectorMatch } from "../parse.js";
 
 /** Go layout "2006-01-02 15:04:05 -0700 -07". */

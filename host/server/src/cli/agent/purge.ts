@@ -1,6 +1,6 @@
 /** `agent purge` [Agent/ListAgents (re-attestable, expiry only) + Agent/DeleteAgent] */
+import { errorText } from "@signet/host-common";
 import { apiCommand } from "../command.js";
-import { errorText } from "../errors.js";
 import { idString } from "../print/entry.js";
 
 interface ExpiredAgent {

@@ -1,9 +1,7 @@
 /** `bundle show|list|set|delete|count` [Bundle API] */
 import { BatchDeleteFederatedBundleRequest_Mode } from "@signet/proto/spire/api/server/bundle/v1/bundle";
+import { CliError, goQuote, readInput, wrap } from "@signet/host-common";
 import { apiCommand } from "../command.js";
-import { readInput } from "../env.js";
-import { CliError, wrap } from "../errors.js";
-import { goQuote } from "../flags.js";
 import { formatBundle, formatPem, formatSpiffe, parseBundle, validateFormat } from "../print/bundle.js";
 import { batchBundleResponse, batchDeleteByTrustDomainResponse, bundle as bundleSchema, count, listFederatedBundlesResponse } from "../print/schemas.js";
 

@@ -1,9 +1,8 @@
 /** `debug getinfo` [Debug/GetInfo] */
+import { formatGoDuration, goRfc3339Utc } from "@signet/host-common";
 import { apiCommand } from "../command.js";
-import { formatGoDuration } from "../flags.js";
 import { idString } from "../print/entry.js";
 import { getInfoResponse } from "../print/schemas.js";
-import { goRfc3339Utc } from "../print/time.js";
 
 export const debugGetInfo = apiCommand({
   name: "debug getinfo",

@@ -1,8 +1,7 @@
 /** `entry create` [Entry/BatchCreateEntry] */
 import type { Entry } from "@signet/proto/spire/api/types/entry";
+import { CliError, readInput } from "@signet/host-common";
 import { apiCommand } from "../command.js";
-import { readInput } from "../env.js";
-import { CliError } from "../errors.js";
 import { idToProto, parseSelector, toInt32 } from "../parse.js";
 import { batchEntryResponse } from "../print/schemas.js";
 import { parseEntriesJson } from "./data.js";

@@ -7,7 +7,7 @@
  */
 import type { Entry } from "@signet/proto/spire/api/types/entry";
 import { SpiffeId, SpiffeIdError, TrustDomain, TrustDomainError } from "@signet/spiffe";
-import { CliError } from "../errors.js";
+import { CliError } from "@signet/host-common";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Kind = "string" | "int32" | "int64" | "bool" | "strings" | "selectors" | "attributes";

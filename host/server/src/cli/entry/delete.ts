@@ -1,8 +1,6 @@
 /** `entry delete` [Entry/BatchDeleteEntry] */
+import { CliError, goQuote, readInput } from "@signet/host-common";
 import { apiCommand } from "../command.js";
-import { readInput } from "../env.js";
-import { CliError } from "../errors.js";
-import { goQuote } from "../flags.js";
 import { codeString } from "../parse.js";
 import { batchDeleteEntryResponse } from "../print/schemas.js";
 

@@ -1,8 +1,7 @@
 /** The filter flags `entry show` and `entry count` share. */
 import type { ListEntriesRequest_Filter } from "@signet/proto/spire/api/server/entry/v1/entry";
-import { type FlagSet, goQuote } from "../flags.js";
+import { type FlagSet, goQuote, wrap } from "@signet/host-common";
 import { federatesWithMatch, idToProto, parseSelector, selectorMatch } from "../parse.js";
-import { wrap } from "../errors.js";
 
 export function entryFilterFlags(fs: FlagSet, noun: "show" | "count") {
   const what = noun === "show" ? "records to show" : "records to count";

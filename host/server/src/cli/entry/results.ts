@@ -1,9 +1,7 @@
 /** Pretty output of BatchCreate/BatchUpdateEntry results (successes on stdout, failures on stderr). */
 import type { Entry } from "@signet/proto/spire/api/types/entry";
 import type { Status } from "@signet/proto/spire/api/types/status";
-import type { CliEnv } from "../env.js";
-import { CliError } from "../errors.js";
-import { goQuote } from "../flags.js";
+import { type CliEnv, CliError, goQuote } from "@signet/host-common";
 import { codeString } from "../parse.js";
 import { formatEntry } from "../print/entry.js";
 

@@ -1,7 +1,7 @@
 /** `entry show` [Entry/GetEntry, or Entry/ListEntries in pages of 500] */
 import type { Entry } from "@signet/proto/spire/api/types/entry";
+import { CliError, wrap } from "@signet/host-common";
 import { apiCommand } from "../command.js";
-import { CliError, wrap } from "../errors.js";
 import { formatEntryList, sortEntries } from "../print/entry.js";
 import { listEntriesResponse } from "../print/schemas.js";
 import { entryFilterFlags } from "./filter.js";

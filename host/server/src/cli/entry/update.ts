@@ -1,8 +1,7 @@
 /** `entry update` [Entry/BatchUpdateEntry without input mask; Entry/GetEntry to merge additional attributes] */
 import type { Entry } from "@signet/proto/spire/api/types/entry";
+import { CliError, readInput, wrap } from "@signet/host-common";
 import { apiCommand } from "../command.js";
-import { readInput } from "../env.js";
-import { CliError, wrap } from "../errors.js";
 import { idToProto, parseSelector, toInt32 } from "../parse.js";
 import { batchEntryResponse } from "../print/schemas.js";
 import { parseEntriesJson } from "./data.js";

@@ -1,8 +1,7 @@
 /** `healthcheck` [grpc.health.v1.Health/Check on the local socket] */
 import { HealthCheckResponse_ServingStatus } from "@signet/proto/grpc/health/v1/health";
+import { CliError, errorText, goQuote } from "@signet/host-common";
 import { apiCommand } from "../command.js";
-import { CliError, errorText } from "../errors.js";
-import { goQuote } from "../flags.js";
 
 export const healthcheck = apiCommand({
   name: "healthcheck",

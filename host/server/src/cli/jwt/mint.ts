@@ -1,11 +1,9 @@
 /** `jwt mint` [SVID/MintJWTSVID] */
 import { writeFile } from "node:fs/promises";
+import { CliError, fileErrorText, goRfc3339Utc, resolvePath, wrap } from "@signet/host-common";
 import { apiCommand } from "../command.js";
-import { resolvePath } from "../env.js";
-import { CliError, fileErrorText, wrap } from "../errors.js";
 import { durationToSeconds, idToProto, jwtExpiry } from "../parse.js";
 import { mintJwtSvidResponse } from "../print/schemas.js";
-import { goRfc3339Utc } from "../print/time.js";
 
 export const jwtMint = apiCommand({
   name: "jwt mint",

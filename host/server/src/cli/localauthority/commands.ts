@@ -1,9 +1,8 @@
 /** `localauthority x509|jwt show|prepare|activate|taint|revoke` and `upstreamauthority taint|revoke` [LocalAuthority API] */
 import type { AuthorityState } from "@signet/proto/spire/api/server/localauthority/v1/localauthority";
-import { apiCommand, type ApiContext, type Command } from "../command.js";
-import { CliError, wrap } from "../errors.js";
+import { CliError, type Command, goUtcString, wrap } from "@signet/host-common";
+import { apiCommand, type ApiContext } from "../command.js";
 import { authorityResponse, authorityStateResponse, upstreamAuthorityResponse } from "../print/schemas.js";
-import { goUtcString } from "../print/time.js";
 
 type Kind = "x509" | "jwt";
 const label = (k: Kind) => (k === "x509" ? "X.509" : "JWT");

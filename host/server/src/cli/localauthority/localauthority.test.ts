@@ -1,12 +1,12 @@
 /** `localauthority` and `upstreamauthority` against Signet's LocalAuthority handlers and a real CA stack. */
 import { LocalAuthorityService } from "@signet/proto/spire/api/server/localauthority/v1/localauthority";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CliEnv } from "@signet/host-common";
 import { startApiServer, type TestApiServer } from "../../../../../test/fakes/api-server.js";
 import { startTestCa, type TestCa } from "../../../../../test/fakes/server-ca.js";
 import { localAuthorityHandlers } from "../../api/localauthority/v1/service.js";
 import { localCaller } from "../../api/rpccontext/caller.js";
 import { runCli } from "../cli.js";
-import type { CliEnv } from "../env.js";
 
 async function cli(args: string[]) {
   const out = { stdout: "", stderr: "" };

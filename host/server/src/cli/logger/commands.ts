@@ -1,8 +1,7 @@
 /** `logger get|set|reset` [Logger API] */
 import { LogLevel, type Logger } from "@signet/proto/spire/api/types/logger";
+import { CliError, goQuote, wrap } from "@signet/host-common";
 import { apiCommand } from "../command.js";
-import { CliError, wrap } from "../errors.js";
-import { goQuote } from "../flags.js";
 import { logger as loggerSchema } from "../print/schemas.js";
 
 /** logrus level names (Level.MarshalText; WARN is "warning"). */

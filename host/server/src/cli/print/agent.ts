@@ -1,7 +1,7 @@
 /** spire-server's text for attested agents (cmd/spire-server/cli/agent printAgents). */
 import type { Agent } from "@signet/proto/spire/api/types/agent";
+import { goLocalString } from "@signet/host-common";
 import { idString } from "./entry.js";
-import { goLocalString } from "./time.js";
 
 export function formatAgent(a: Agent): string {
   let out = `SPIFFE ID         : ${idString(a.id)}\n`;

@@ -6,8 +6,7 @@
 import { X509Certificate as NodeX509 } from "node:crypto";
 import type { Bundle } from "@signet/proto/spire/api/types/bundle";
 import { BundleError, marshalBundle, parseBundle as parseSpiffeBundle, parseCertificates, TrustDomain } from "@signet/spiffe";
-import { CliError } from "../errors.js";
-import { goQuote } from "../flags.js";
+import { CliError, goQuote } from "@signet/host-common";
 
 export const formatPem = "pem";
 export const formatSpiffe = "spiffe";

@@ -1,7 +1,7 @@
 /** spire-server's text for registration entries (cmd/spire-server/cli/entry printEntry). */
 import type { Entry } from "@signet/proto/spire/api/types/entry";
 import type { SPIFFEID } from "@signet/proto/spire/api/types/spiffeid";
-import { goUtcString } from "./time.js";
+import { goUtcString } from "@signet/host-common";
 
 export function idString(id: SPIFFEID | undefined): string {
   return id ? `spiffe://${id.trustDomain}${id.path}` : "";

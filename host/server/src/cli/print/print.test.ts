@@ -1,8 +1,8 @@
 import type { Entry } from "@signet/proto/spire/api/types/entry";
 import { describe, expect, it } from "vitest";
+import { formatProtoJson } from "@signet/host-common";
 import { formatAgentList } from "./agent.js";
 import { formatEntry } from "./entry.js";
-import { formatProtoJson } from "./protojson.js";
 import { agent, batchEntryResponse, count, entry as entrySchema, federationRelationship, logger } from "./schemas.js";
 
 const entry: Entry = {

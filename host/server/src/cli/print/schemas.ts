@@ -2,7 +2,6 @@
  * Field tables for every message the CLI prints with `-output json`
  * (names and kinds from SPIRE's API protos).
  */
-import type { FieldSchema, MessageSchema } from "./protojson.js";
 
 const f = (name: string, key: string, kind: FieldSchema["kind"], repeated = false): FieldSchema =>
   repeated ? { name, key, kind, repeated } : { name, key, kind };
@@ -158,4 +157,5 @@ export const getInfoResponse: MessageSchema = [
   f("agents_count", "agentsCount", "int32"),
   f("federated_bundles_count", "federatedBundlesCount", "int32"),
   f("entries_count", "entriesCount", "int32"),
-];
+];import type { FieldSchema, MessageSchema } from "@signet/host-common";
+

@@ -1,8 +1,8 @@
 /** SPIRE's `run`/`validate` flags, turned into ServerFlagOverrides. */
 import { access } from "node:fs/promises";
 import path from "node:path";
+import { FlagSet } from "@signet/host-common";
 import type { ServerFlagOverrides } from "../../config/server-config.js";
-import { FlagSet } from "../flags.js";
 
 export const defaultConfigPath = "conf/server/server.conf";
 

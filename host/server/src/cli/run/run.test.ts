@@ -1,8 +1,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import type { CliEnv } from "@signet/host-common";
 import { runCli } from "../cli.js";
-import type { CliEnv } from "../env.js";
 import { runFlagSet } from "./flags.js";
 
 async function cli(args: string[]) {

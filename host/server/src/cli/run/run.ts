@@ -3,11 +3,8 @@
  * SIGINT/SIGTERM. The daemon is loaded lazily so the API commands start fast
  * and do not pull in the server's dependencies.
  */
+import { type CliEnv, type Command, errorText, parseFlags } from "@signet/host-common";
 import type { ServerConfig } from "../../config/server-config.js";
-import type { Command } from "../command.js";
-import type { CliEnv } from "../env.js";
-import { parseFlags } from "../command.js";
-import { errorText } from "../errors.js";
 import { missingConfigError, runFlagSet } from "./flags.js";
 
 /** What the CLI needs of server.ts: runServer (runs until stopped), or startServer and a stop signal. */

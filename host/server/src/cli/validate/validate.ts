@@ -1,8 +1,5 @@
 /** `validate`: load and check server.conf without starting anything. */
-import type { Command } from "../command.js";
-import { parseFlags } from "../command.js";
-import type { CliEnv } from "../env.js";
-import { errorText } from "../errors.js";
+import { type CliEnv, type Command, errorText, parseFlags } from "@signet/host-common";
 import { missingConfigError, runFlagSet } from "../run/flags.js";
 import { importLoader } from "../run/run.js";
 

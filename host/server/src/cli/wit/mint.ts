@@ -6,11 +6,9 @@ import { createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypt
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { WITSVID } from "@signet/proto/spire/api/types/witsvid";
+import { CliError, fileErrorText, goRfc3339Utc, resolvePath, wrap } from "@signet/host-common";
 import { apiCommand } from "../command.js";
-import { resolvePath } from "../env.js";
-import { CliError, fileErrorText, wrap } from "../errors.js";
 import { durationToSeconds, idToProto, jwtExpiry } from "../parse.js";
-import { goRfc3339Utc } from "../print/time.js";
 
 export const witFeatureFlag = "wit-svid";
 

@@ -3,12 +3,10 @@ import { generateKeyPairSync } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createCsr } from "@signet/spiffe";
+import { CliError, fileErrorText, goRfc3339Utc, resolvePath, wrap } from "@signet/host-common";
 import { apiCommand } from "../command.js";
-import { resolvePath } from "../env.js";
-import { CliError, fileErrorText, wrap } from "../errors.js";
 import { durationToSeconds, idToProto } from "../parse.js";
 import { pemBlock } from "../print/bundle.js";
-import { goRfc3339Utc } from "../print/time.js";
 
 export const x509Mint = apiCommand({
   name: "x509 mint",
