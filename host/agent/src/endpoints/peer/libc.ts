@@ -1,0 +1,107 @@
+/**
+ * The few libc calls Node does not expose, bound with koffi on first use:
+ * getsockopt for peer credentials and pidfds, poll to see whether a pidfd's
+ * process has exited, syscall for pidfd_open, close for the pidfds we own.
+ * Linux only; the constants are the same on x86_64 and arm64.
+ */
+import koffi from "koffi";
+
+export const SOL_SOCKET = 1;
+export const SO_PEERCRED = 17;
+export const SO_PEERPIDFD = 77;
+const SYS_pidfd_open = 434;
+const POLLIN = 0x001;
+
+interface Libc {
+  getsockopt(fd: number, level: number, name: number, value: Buffer, length: number[]): number;
+  poll(fds: { fd: number; events: number; revents: number }, count: number, timeoutMs: number): number;
+  close(fd: number): number;
+  syscall(nr: number, ...args: unknown[]): number | bigint;
+}
+
+let libc: Libc | undefined;
+let errnoNames: Map<number, string> | undefined;
+
+function bind(): Libc {
+  if (libc) return libc;
+  // The process image: resolves libc's symbols whether it is glibc or musl.
+  const lib = koffi.load(null);
+  // Anonymous, so binding again (another module instance in tests) never clashes with a named type.
+  const pollfd = koffi.struct({ fd: "int", events: "short", revents: "short" });
+  libc = {
+    getsockopt: lib.func("int getsockopt(int fd, int level, int name, _Out_ uint8_t *value, _Inout_ uint32_t *length)") as Libc["getsockopt"],
+    poll: lib.func("poll", "int", [koffi.inout(koffi.pointer(pollfd)), "unsigned long", "int"]) as Libc["poll"],
+    close: lib.func("int close(int fd)") as Libc["close"],
+    syscall: lib.func("long syscall(long nr, ...)") as Libc["syscall"],
+  };
+  return libc;
+}
+
+/** A failed libc call: the call and errno's name, e.g. `getsockopt(SO_PEERCRED): EBADF`. */
+export class SyscallError extends Error {
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+    readonly code: string,
+  ) {
+    super(`${call}: ${code}`);
+    this.name = "SyscallError";
+  }
+}
+
+function failure(call: string): SyscallError {
+  const errno = koffi.errno();
+  return new SyscallError(call, errno, errnoName(errno));
+}
+
+export function errnoName(errno: number): string {
+  if (!errnoNames) {
+    errnoNames = new Map();
+    for (const [name, value] of Object.entries(koffi.os.errno)) if (!errnoNames.has(value)) errnoNames.set(value, name);
+  }
+  return errnoNames.get(errno) ?? `errno ${errno}`;
+}
+
+export function errnoOf(name: string): number | undefined {
+  return koffi.os.errno[name];
+}
+
+/** struct ucred of the socket's peer, as the kernel recorded it at connect(). */
+export function peerCred(fd: number): { pid: number; uid: number; gid: number } {
+  const value = Buffer.alloc(12);
+  const length = [value.length];
+  if (bind().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, value, length) !== 0) throw failure("getsockopt(SO_PEERCRED)");
+  if (length[0] !== 12) throw new SyscallError("getsockopt(SO_PEERCRED)", 0, `unexpected length ${length[0]}`);
+  return { pid: value.readInt32LE(0), uid: value.readUInt32LE(4), gid: value.readUInt32LE(8) };
+}
+
+/** A new pidfd (close-on-exec) for the socket's peer process (Linux >= 6.5). */
+export function peerPidfd(fd: number): number {
+  const value = Buffer.alloc(4);
+  const length = [value.length];
+  if (bind().getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, value, length) !== 0) throw failure("getsockopt(SO_PEERPIDFD)");
+  return value.readInt32LE(0);
+}
+
+/** pidfd_open(pid, 0): a pidfd (close-on-exec) for whichever process holds `pid` now. */
+export function pidfdOpen(pid: number): number {
+  const fd = Number(bind().syscall(SYS_pidfd_open, "int", pid, "unsigned int", 0));
+  if (fd < 0) throw failure("pidfd_open");
+  return fd;
+}
+
+/**
+ * Whether the pidfd's process has exited: a pidfd polls readable once it has
+ * (already as a zombie, before its PID can be reused). Any other event
+ * (POLLHUP once reaped, POLLNVAL for a bad fd) counts as gone too.
+ */
+export function pidfdExited(pidfd: number): boolean {
+  const entry = { fd: pidfd, events: POLLIN, revents: 0 };
+  const ready = bind().poll(entry, 1, 0);
+  if (ready < 0) throw failure("poll(pidfd)");
+  return ready > 0 && entry.revents !== 0;
+}
+
+export function closeFd(fd: number): void {
+  bind().close(fd);
+}
