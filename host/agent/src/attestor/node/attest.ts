@@ -1,0 +1,74 @@
+/**
+ * Node attestation against the server (spire-apis.md 4.2): a fresh
+ * server-authenticated connection (no client certificate), AttestAgent
+ * with the attestor's payload and a CSR for a new EC P-256 key, challenges
+ * relayed to the NodeAttestor plugin, then GetBundle on the same connection.
+ * A join token is sent as type `join_token` and must not draw a challenge.
+ */
+import { Channel } from "@grpc/grpc-js";
+import type { AgentNodeAttestorFacade } from "@signet/host-common";
+import { Code, createClient, RpcError } from "@signet/proto";
+import { AgentService } from "@signet/proto/spire/api/server/agent/v1/agent";
+import { BundleService } from "@signet/proto/spire/api/server/bundle/v1/bundle";
+import type { Bundle } from "@signet/proto/spire/api/types/bundle";
+import { createCsr, type TrustDomain } from "@signet/spiffe";
+import { dialTarget, rpcTimeoutMs } from "../../client/client.js";
+import { serverCredentials } from "../../client/server-tls.js";
+import { generateKey } from "../../keys/keys.js";
+import type { StoredSvid } from "../../storage/storage.js";
+
+/** What attests the node: a join token, or the configured NodeAttestor plugin. */
+export type NodeAttestor =
+  | { readonly kind: "join_token"; readonly token: string }
+  | { readonly kind: "plugin"; readonly plugin: AgentNodeAttestorFacade };
+
+export interface AttestOptions {
+  readonly trustDomain: TrustDomain;
+  readonly address: string;
+  /** X.509 roots (DER) the server must chain to; empty for insecure bootstrap. */
+  readonly roots: readonly Buffer[];
+  readonly attestor: NodeAttestor;
+}
+
+export interface Attested {
+  readonly svid: StoredSvid & { readonly privateKey: NonNullable<StoredSvid["privateKey"]> };
+  readonly bundle: Bundle;
+}
+
+export async function attestNode(options: AttestOptions): Promise<Attested> {
+  const key = generateKey("ec-p256");
+  const csr = createCsr({ privateKey: key.privateKey, spki: key.spki });
+  const channel = new Channel(dialTarget(options.address), serverCredentials(options.trustDomain, options.roots), {});
+  try {
+    const agent = createClient(AgentService, channel);
+    const call = agent.attestAgent({ deadline: rpcTimeoutMs });
+    const plugin = options.attestor.kind === "plugin" ? await options.attestor.plugin.begin() : undefined;
+    try {
+      const data = plugin
+        ? { type: options.attestor.kind === "plugin" ? options.attestor.plugin.name : "", payload: plugin.payload }
+        : { type: "join_token", payload: Buffer.from(options.attestor.kind === "join_token" ? options.attestor.token : "") };
+      call.send({ step: { $case: "params", value: { data, params: { csr } } } });
+      let result: { certChain: Buffer[]; reattestable: boolean } | undefined;
+      for await (const msg of call) {
+        if (msg.step?.$case === "challenge") {
+          if (!plugin) throw new RpcError(Code.INTERNAL, "join token attestation does not support challenge/response");
+          call.send({ step: { $case: "challengeResponse", value: await plugin.answer(msg.step.value) } });
+        } else if (msg.step?.$case === "result") {
+          const svid = msg.step.value.svid;
+          if (!svid || svid.certChain.length === 0) throw new RpcError(Code.INTERNAL, "attestation result has no SVID");
+          result = { certChain: svid.certChain, reattestable: msg.step.value.reattestable };
+          call.end();
+        }
+      }
+      if (!result) throw new RpcError(Code.INTERNAL, "attestation stream ended without a result");
+      const bundle = await createClient(BundleService, channel).getBundle({ outputMask: undefined }, { deadline: rpcTimeoutMs });
+      if (bundle.x509Authorities.length === 0) throw new RpcError(Code.INTERNAL, "server bundle has no X.509 authorities");
+      return { svid: { chain: result.certChain, privateKey: key.privateKey, reattestable: result.reattestable }, bundle };
+    } finally {
+      plugin?.close();
+      call.cancel();
+    }
+  } finally {
+    channel.close();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The agent's client of the server APIs (SPIRE's pkg/agent/client): one
+ * shared mTLS connection that presents the current agent SVID, dropped and
+ * re-dialled after every SVID rotation, a 30 s deadline per call, and the
+ * few RPCs a stock agent makes, each checked as the stock agent checks it.
+ */
+import { Channel } from "@grpc/grpc-js";
+import { type AsyncClient, Code, createClient, RpcError } from "@signet/proto";
+import { AgentService } from "@signet/proto/spire/api/server/agent/v1/agent";
+import { BundleService } from "@signet/proto/spire/api/server/bundle/v1/bundle";
+import { EntryService } from "@signet/proto/spire/api/server/entry/v1/entry";
+import { SVIDService } from "@signet/proto/spire/api/server/svid/v1/svid";
+import type { Bundle } from "@signet/proto/spire/api/types/bundle";
+import type { Entry } from "@signet/proto/spire/api/types/entry";
+import type { JWTSVID } from "@signet/proto/spire/api/types/jwtsvid";
+import type { X509SVID } from "@signet/proto/spire/api/types/x509svid";
+import type { TrustDomain } from "@signet/spiffe";
+import { type ClientIdentity, serverCredentials } from "./server-tls.js";
+import { syncAuthorizedEntries } from "./sync.js";
+
+/** SPIRE's per-RPC timeout for agent → server calls. */
+export const rpcTimeoutMs = 30_000;
+
+export interface ServerClientOptions {
+  readonly trustDomain: TrustDomain;
+  /** host:port */
+  readonly address: string;
+  /** The X.509 authorities (DER) the server's chain must verify against: the current bundle. */
+  readonly roots: () => readonly Buffer[];
+  /** The agent SVID presented as client certificate. */
+  readonly identity: () => ClientIdentity;
+}
+
+export interface X509SvidResult {
+  readonly entryId: string;
+  readonly svid?: X509SVID;
+  /** Set when the server refused this one item. */
+  readonly error?: { readonly code: number; readonly message: string };
+}
+
+export class ServerClient {
+  private channel: Channel | undefined;
+  private clients: { agent: AsyncClient<typeof AgentService>; bundle: AsyncClient<typeof BundleService>; entry: AsyncClient<typeof EntryService>; svid: AsyncClient<typeof SVIDService> } | undefined;
+
+  constructor(private readonly options: ServerClientOptions) {}
+
+  /** Drops the connection; the next call dials again with the then-current SVID and bundle. */
+  release(): void {
+    this.channel?.close();
+    this.channel = undefined;
+    this.clients = undefined;
+  }
+
+  async renewAgent(csr: Buffer): Promise<X509SVID> {
+    const res = await this.api().agent.renewAgent({ params: { csr } }, { deadline: rpcTimeoutMs });
+    if (!res.svid || res.svid.certChain.length === 0) throw new RpcError(Code.INTERNAL, "renew response missing SVID");
+    return res.svid;
+  }
+
+  async postStatus(agentVersion: string): Promise<void> {
+    await this.api().agent.postStatus({ currentBundleSerial: 0n, agentVersion }, { deadline: rpcTimeoutMs });
+  }
+
+  /** The entries authorized for this agent, by SPIRE's SyncAuthorizedEntries choreography against `cached`. */
+  async syncAuthorizedEntries(cached: ReadonlyMap<string, Entry>): Promise<Entry[]> {
+    return syncAuthorizedEntries(this.api().entry, cached, rpcTimeoutMs);
+  }
+
+  async getBundle(): Promise<Bundle> {
+    return this.api().bundle.getBundle({ outputMask: undefined }, { deadline: rpcTimeoutMs });
+  }
+
+  async getFederatedBundle(trustDomain: string): Promise<Bundle> {
+    return this.api().bundle.getFederatedBundle({ trustDomain, outputMask: undefined }, { deadline: rpcTimeoutMs });
+  }
+
+  /** One BatchNewX509SVID call; per-item failures come back as results with `error`. */
+  async newX509Svids(params: readonly { entryId: string; csr: Buffer }[]): Promise<X509SvidResult[]> {
+    const res = await this.api().svid.batchNewX509Svid({ params: [...params] }, { deadline: rpcTimeoutMs });
+    if (res.results.length !== params.length) {
+      throw new RpcError(Code.INTERNAL, `server answered ${res.results.length} results for ${params.length} requests`);
+    }
+    return res.results.map((r, i) => {
+      const entryId = params[i]!.entryId;
+      const code = r.status?.code ?? 0;
+      if (code !== 0) return { entryId, error: { code, message: r.status?.message ?? "" } };
+      if (!r.svid || r.svid.certChain.length === 0) return { entryId, error: { code: Code.INTERNAL, message: "result missing SVID" } };
+      return { entryId, svid: r.svid };
+    });
+  }
+
+  async newJwtSvid(entryId: string, audience: readonly string[]): Promise<JWTSVID> {
+    const res = await this.api().svid.newJwtsvid({ entryId, audience: [...audience] }, { deadline: rpcTimeoutMs });
+    const svid = res.svid;
+    if (!svid || svid.token === "") throw new RpcError(Code.INTERNAL, "JWTSVID response missing token");
+    if (svid.issuedAt === 0n || svid.expiresAt === 0n || svid.issuedAt > svid.expiresAt) {
+      throw new RpcError(Code.INTERNAL, "JWTSVID response has invalid issued_at/expires_at");
+    }
+    return svid;
+  }
+
+  private api() {
+    if (!this.clients) {
+      const creds = serverCredentials(this.options.trustDomain, this.options.roots(), this.options.identity());
+      this.channel = new Channel(dialTarget(this.options.address), creds, {});
+      this.clients = {
+        agent: createClient(AgentService, this.channel),
+        bundle: createClient(BundleService, this.channel),
+        entry: createClient(EntryService, this.channel),
+        svid: createClient(SVIDService, this.channel),
+      };
+    }
+    return this.clients;
+  }
+}
+
+/** SPIRE dials `dns:///<address>:<port>`; a Unix path is not a server address. */
+export function dialTarget(address: string): string {
+  return `dns:///${address}`;
+}

@@ -1,0 +1,298 @@
+/**
+ * The agent's manager (SPIRE's pkg/agent/manager): keeps the cache in step
+ * with the server. Every sync interval (10% jitter) it runs
+ * SyncAuthorizedEntries, fetches the own and federated bundles, and mints
+ * the X509-SVIDs that are missing, due for rotation, of an older entry
+ * revision or signed by a tainted authority, in BatchNewX509SVID calls of at
+ * most 500 (the cap halves after a failed call and doubles back after
+ * success). It also wakes for the earliest SVID rotation and when a
+ * workload needs an SVID not cached yet. Failures back off ×1.5 up to
+ * min(8 min, 48 × interval).
+ */
+import { X509Certificate } from "node:crypto";
+import type { Clock, Logger } from "@signet/host-common";
+import { Code, RpcError } from "@signet/proto";
+import type { Bundle } from "@signet/proto/spire/api/types/bundle";
+import type { Entry } from "@signet/proto/spire/api/types/entry";
+import { createCsr, SpiffeId, TrustDomain } from "@signet/spiffe";
+import type { ServerClient } from "../client/client.js";
+import type { WorkloadKeyType } from "../config/agent-config.js";
+import { generateKey } from "../keys/keys.js";
+import { rotationTime, validityOf } from "../svid/rotation.js";
+import type { AgentCache } from "./cache.js";
+import { JwtSvidCache } from "./jwt-cache.js";
+import { chainsTo, type X509SvidRecord } from "./x509-svid.js";
+
+export const maxBatchSize = 500;
+
+export interface ManagerOptions {
+  readonly client: ServerClient;
+  readonly cache: AgentCache;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly trustDomain: string;
+  readonly keyType: WorkloadKeyType;
+  readonly syncIntervalMs: number;
+  readonly x509SvidCacheMaxSize: number;
+  readonly disableX509SvidPrefetch: boolean;
+  readonly jwtSvidCacheMaxSize: number;
+  readonly availabilityTargetMs?: number;
+  /** The agent SVID chains to a tainted authority. */
+  readonly onAgentSvidTainted: (tainted: readonly X509Certificate[]) => void;
+  /** A sync failed; answer false to stop the loop (the agent is shutting down or must re-attest). */
+  readonly onSyncError: (err: unknown) => Promise<boolean> | boolean;
+}
+
+export class Manager {
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private wakeEarly: (() => void) | undefined;
+  private batchCap = maxBatchSize;
+  private readonly jwt: JwtSvidCache;
+  private lastSync = 0;
+  private syncing: Promise<void> | undefined;
+
+  constructor(private readonly options: ManagerOptions) {
+    this.jwt = new JwtSvidCache(options.jwtSvidCacheMaxSize);
+    options.cache.setWantedListener(() => this.wakeEarly?.());
+  }
+
+  /** When the last sync finished without error (ms since the epoch; 0: never). */
+  get lastSyncSuccess(): number {
+    return this.lastSync;
+  }
+
+  get jwtSvidCount(): number {
+    return this.jwt.size;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.wakeEarly?.();
+    await this.loop;
+  }
+
+  /** One full pass; concurrent callers share it. */
+  synchronize(): Promise<void> {
+    this.syncing ??= this.pass(true).finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  /** A JWT-SVID for `entry` with `audience`, from the cache while fresh. */
+  async fetchJwtSvid(entry: Entry, audience: readonly string[]): Promise<string> {
+    const spiffeId = spiffeIdOf(entry);
+    const key = JwtSvidCache.keyOf(spiffeId, audience);
+    const now = this.options.clock.now().getTime();
+    const fresh = this.jwt.fresh(key, now);
+    if (fresh) return fresh.token;
+    try {
+      const svid = await this.options.client.newJwtSvid(entry.id, audience);
+      this.jwt.put(key, { token: svid.token, issuedAt: Number(svid.issuedAt), expiresAt: Number(svid.expiresAt) });
+      return svid.token;
+    } catch (e) {
+      const stale = this.jwt.valid(key, now);
+      if (stale) {
+        this.options.log.warn("Could not fetch a new JWT-SVID; serving the cached one", { spiffe_id: spiffeId, error: messageOf(e) });
+        return stale.token;
+      }
+      throw e;
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { clock, syncIntervalMs } = this.options;
+    const maxBackoff = Math.min(8 * 60_000, 48 * syncIntervalMs);
+    let backoff = 0;
+    let nextSync = clock.now().getTime() + jittered(syncIntervalMs);
+    while (!this.abort.signal.aborted) {
+      const now = clock.now().getTime();
+      const due = Math.min(nextSync, this.earliestRotation());
+      if (due > now) {
+        const woken = new AbortController();
+        const onAbort = () => woken.abort();
+        this.abort.signal.addEventListener("abort", onAbort, { once: true });
+        this.wakeEarly = () => woken.abort();
+        await clock.sleep(due - now, woken.signal);
+        this.wakeEarly = undefined;
+        this.abort.signal.removeEventListener("abort", onAbort);
+      }
+      if (this.abort.signal.aborted) return;
+      const full = clock.now().getTime() >= nextSync;
+      try {
+        if (full) await this.synchronize();
+        else await this.pass(false);
+        if (full) {
+          backoff = 0;
+          nextSync = clock.now().getTime() + jittered(syncIntervalMs);
+        }
+      } catch (e) {
+        this.options.log.error("Synchronization failed", { error: messageOf(e) });
+        if (!(await this.options.onSyncError(e))) return;
+        backoff = backoff === 0 ? syncIntervalMs : Math.min(backoff * 1.5, maxBackoff);
+        // With nothing cached yet, keep trying at the normal pace (SPIRE clamps back to the interval).
+        if (this.options.cache.svidCount === 0) backoff = syncIntervalMs;
+        nextSync = clock.now().getTime() + backoff;
+      }
+    }
+  }
+
+  /** A sync pass: with `full`, entries and bundles from the server first; then mint what is due. */
+  private async pass(full: boolean): Promise<void> {
+    const { cache, client, log } = this.options;
+    if (full) {
+      const entries = (await client.syncAuthorizedEntries(cache.entryMap)).filter((e) => this.usable(e));
+      cache.setEntries(entries);
+      const own = await client.getBundle();
+      cache.setBundles(own, await this.federatedBundles(entries));
+      const tainted = taintedAuthorities(own);
+      if (tainted.length > 0) this.options.onAgentSvidTainted(tainted);
+    }
+    await this.mintDue(full ? taintedAuthorities(cache.ownBundle) : []);
+    cache.evict(Math.max(this.options.x509SvidCacheMaxSize, cache.subscribedEntries().size));
+    if (full) {
+      this.lastSync = this.options.clock.now().getTime();
+      log.debug("Synchronized", { entries: cache.entryMap.size, svids: cache.svidCount });
+    }
+  }
+
+  private usable(e: Entry): boolean {
+    const bad = (why: string) => {
+      this.options.log.warn("Skipping malformed entry", { entry_id: e.id, reason: why });
+      return false;
+    };
+    if (e.id === "") return bad("missing entry ID");
+    try {
+      spiffeIdOf(e);
+    } catch (err) {
+      return bad(`invalid SPIFFE ID: ${messageOf(err)}`);
+    }
+    if (e.selectors.length === 0) return bad("no selectors");
+    if (e.selectors.some((s) => s.type === "" || s.value === "")) return bad("invalid selector");
+    return true;
+  }
+
+  private async federatedBundles(entries: readonly Entry[]): Promise<Map<string, Bundle>> {
+    const domains = new Set<string>();
+    for (const e of entries) for (const td of e.federatesWith) domains.add(td.replace(/^spiffe:\/\//, ""));
+    const out = new Map<string, Bundle>();
+    const list = [...domains];
+    for (let i = 0; i < list.length; i += 10) {
+      await Promise.all(
+        list.slice(i, i + 10).map(async (td) => {
+          try {
+            out.set(td, await this.options.client.getFederatedBundle(td));
+          } catch (e) {
+            if (e instanceof RpcError && e.code === Code.NOT_FOUND) {
+              this.options.log.warn("Federated bundle not found", { trust_domain: td });
+              return;
+            }
+            throw e;
+          }
+        }),
+      );
+    }
+    return out;
+  }
+
+  /** Which entries need a new SVID now, wanted ones first. */
+  private dueEntries(tainted: readonly X509Certificate[]): Entry[] {
+    const { cache, x509SvidCacheMaxSize, disableX509SvidPrefetch } = this.options;
+    const now = this.options.clock.now().getTime();
+    const due: Entry[] = [];
+    const seen = new Set<string>();
+    const push = (e: Entry | undefined) => {
+      if (e && !seen.has(e.id)) {
+        seen.add(e.id);
+        due.push(e);
+      }
+    };
+    for (const id of cache.takeWanted()) push(cache.entryMap.get(id));
+    const subscribed = cache.subscribedEntries();
+    for (const id of subscribed) if (!cache.svidOf(id)) push(cache.entryMap.get(id));
+    let held = cache.svidCount;
+    for (const e of cache.entryMap.values()) {
+      const svid = cache.svidOf(e.id);
+      if (svid) {
+        if (svid.revision !== e.revisionNumber || now >= svid.rotateAt || chainsTo(svid.chain, tainted)) push(e);
+      } else if (!disableX509SvidPrefetch && held < x509SvidCacheMaxSize) {
+        held++;
+        push(e);
+      }
+    }
+    return due;
+  }
+
+  private async mintDue(tainted: readonly X509Certificate[]): Promise<void> {
+    const due = this.dueEntries(tainted);
+    for (let i = 0; i < due.length; ) {
+      const batch = due.slice(i, i + this.batchCap);
+      try {
+        this.options.cache.putSvids(await this.mint(batch));
+        this.batchCap = Math.min(maxBatchSize, this.batchCap * 2);
+      } catch (e) {
+        this.batchCap = Math.max(1, Math.floor(this.batchCap / 2));
+        throw e;
+      }
+      i += batch.length;
+    }
+  }
+
+  private async mint(entries: readonly Entry[]): Promise<X509SvidRecord[]> {
+    const keys = entries.map((e) => {
+      const key = generateKey(this.options.keyType);
+      return { entry: e, key, csr: createCsr({ privateKey: key.privateKey, spki: key.spki, uriSans: [spiffeIdOf(e)] }) };
+    });
+    const results = await this.options.client.newX509Svids(keys.map((k) => ({ entryId: k.entry.id, csr: k.csr })));
+    const out: X509SvidRecord[] = [];
+    results.forEach((r, i) => {
+      const { entry, key } = keys[i]!;
+      if (!r.svid) {
+        this.options.log.warn("Server refused an X509-SVID", { entry_id: entry.id, code: r.error?.code, error: r.error?.message });
+        return;
+      }
+      const validity = validityOf(r.svid.certChain[0]!);
+      out.push({
+        entryId: entry.id,
+        spiffeId: spiffeIdOf(entry),
+        revision: entry.revisionNumber,
+        chain: r.svid.certChain,
+        privateKey: key.privateKey,
+        keyDer: key.privateKey.export({ type: "pkcs8", format: "der" }),
+        validity,
+        rotateAt: rotationTime(validity, Math.random(), this.options.availabilityTargetMs),
+      });
+    });
+    this.options.log.debug("Minted X509-SVIDs", { count: out.length, requested: entries.length });
+    return out;
+  }
+
+  private earliestRotation(): number {
+    let t = Number.POSITIVE_INFINITY;
+    for (const s of this.options.cache.allSvids()) if (s.rotateAt < t) t = s.rotateAt;
+    return t;
+  }
+}
+
+export function spiffeIdOf(e: Entry): string {
+  const id = e.spiffeId;
+  if (!id) throw new Error("missing SPIFFE ID");
+  return SpiffeId.fromPath(TrustDomain.parse(id.trustDomain), id.path).toString();
+}
+
+function taintedAuthorities(bundle: Bundle | undefined): X509Certificate[] {
+  return (bundle?.x509Authorities ?? []).filter((a) => a.tainted).map((a) => new X509Certificate(a.asn1));
+}
+
+function jittered(ms: number): number {
+  return ms * (0.9 + 0.2 * Math.random());
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

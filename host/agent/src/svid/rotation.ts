@@ -1,0 +1,32 @@
+/**
+ * When an X509-SVID is due for rotation (SPIRE's rotationutil): once its
+ * remaining lifetime is at most half of its whole lifetime, jittered by
+ * ±10% so that many agents or workloads do not all rotate at once. With an
+ * availability target the SVID is renewed when that much lifetime remains,
+ * unless that would leave less than 12 h between renewals.
+ */
+import { X509Certificate } from "node:crypto";
+
+export interface Validity {
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
+const minRenewalGapMs = 12 * 3600_000;
+
+/** The instant (ms) from which `v` should be rotated; `jitter` in [0, 1) (random per SVID). */
+export function rotationTime(v: Validity, jitter: number, availabilityTargetMs?: number): number {
+  const lifetime = v.notAfter - v.notBefore;
+  if (availabilityTargetMs !== undefined && lifetime - availabilityTargetMs > minRenewalGapMs) {
+    return v.notAfter - availabilityTargetMs;
+  }
+  const halfLife = lifetime / 2;
+  const jittered = halfLife * (0.9 + 0.2 * jitter);
+  return v.notAfter - jittered;
+}
+
+/** The validity of a DER certificate (the leaf of an SVID chain). */
+export function validityOf(der: Buffer): Validity {
+  const cert = new X509Certificate(der);
+  return { notBefore: Date.parse(cert.validFrom), notAfter: Date.parse(cert.validTo) };
+}
