@@ -1,0 +1,3 @@
+export { startUdsServer, type UdsServer, type UdsServerOptions } from "./uds-server.js";
+export { PeerTracker, peerTrackerMissing } from "./peer-tracker.js";
+export { publicSocketMode } from "./socket-path.js";

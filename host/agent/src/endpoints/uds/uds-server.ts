@@ -1,0 +1,110 @@
+/**
+ * A grpc-js server on a Unix socket that knows, for every call, which
+ * process made it (SPIRE's peertracker listener). Signet accepts the
+ * connections itself with a node:net server, reads each peer from the
+ * kernel at accept (a connection whose peer cannot be read is dropped, as
+ * SPIRE's "Connection failed during accept"), and hands the socket to
+ * grpc-js through a connection injector. Handlers find their caller with
+ * `tracker.connectionOf(metadata)`.
+ */
+import { type Server as NetServer, type Socket, createServer } from "node:net";
+import { type ChannelOptions, Server, ServerCredentials, type ServerInterceptor } from "@grpc/grpc-js";
+import type { ServiceRegistration } from "@signet/proto";
+import { type Logger, nullLogger } from "@signet/host-common";
+import { type PeerProcess, readPeer as readKernelPeer } from "../peer/index.js";
+import { PeerTracker } from "./peer-tracker.js";
+import { prepareSocketPath, publicSocketMode, removeSocketFile, restrictSocket } from "./socket-path.js";
+
+export interface UdsServerOptions {
+  /** Absolute path of the socket file. */
+  readonly path: string;
+  /** Permissions set on the socket after binding; default 0o777 (the public Workload API socket). */
+  readonly mode?: number;
+  readonly services: readonly ServiceRegistration[];
+  /** Further grpc-js interceptors; they run outside the peer tracker's. */
+  readonly interceptors?: readonly ServerInterceptor[];
+  readonly grpcOptions?: ChannelOptions;
+  readonly log?: Logger;
+  /** Seam for tests: how a connection's peer is read (default: from the kernel). */
+  readonly readPeer?: (socket: Socket) => PeerProcess;
+}
+
+export interface UdsServer {
+  readonly path: string;
+  readonly tracker: PeerTracker;
+  /**
+   * Stops accepting, ends every live connection and stream (as SPIRE's
+   * server.Stop()), releases the peers and removes the socket file.
+   */
+  close(): Promise<void>;
+}
+
+export async function startUdsServer(options: UdsServerOptions): Promise<UdsServer> {
+  const log = options.log ?? nullLogger;
+  const readPeer = options.readPeer ?? readKernelPeer;
+  const tracker = new PeerTracker();
+  const grpcServer = new Server({ ...options.grpcOptions, interceptors: [tracker.interceptor, ...(options.interceptors ?? [])] });
+  for (const service of options.services) grpcServer.addService(service.definition as never, service.implementation);
+  const injector = grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
+
+  const sockets = new Set<Socket>();
+  const listener = createServer((socket) => {
+    socket.on("error", () => {
+      // A broken connection only concerns its caller; grpc-js sees the close.
+    });
+    let peer: PeerProcess;
+    try {
+      peer = readPeer(socket);
+    } catch (err) {
+      log.warn("Connection failed during accept", { error: err instanceof Error ? err.message : String(err) });
+      socket.destroy();
+      return;
+    }
+    tracker.track(socket, peer);
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    injector.injectConnection(socket);
+  });
+
+  await prepareSocketPath(options.path);
+  await listen(listener, options.path);
+  try {
+    await restrictSocket(options.path, options.mode ?? publicSocketMode);
+  } catch (err) {
+    await closeListener(listener);
+    await removeSocketFile(options.path);
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    path: options.path,
+    tracker,
+    close: () => {
+      closing ??= (async () => {
+        const stopped = closeListener(listener);
+        grpcServer.forceShutdown();
+        for (const socket of sockets) socket.destroy();
+        await stopped;
+        tracker.releaseAll();
+        await removeSocketFile(options.path);
+      })();
+      return closing;
+    },
+  };
+}
+
+function listen(server: NetServer, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ path, exclusive: true }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/** Resolves once the listener is closed and every connection it accepted has closed. */
+function closeListener(server: NetServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
