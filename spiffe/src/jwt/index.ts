@@ -17,6 +17,7 @@ export {
   maxJwtSvidLength,
   parseJwtSvidInsecure,
   validateJwtSvid,
+  validateJwtSvidClaims,
   verifyJwtSvidSignature,
   type JwtSvidClaims,
   type JwtSvidHeader,

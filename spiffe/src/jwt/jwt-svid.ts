@@ -158,14 +158,23 @@ export function validateJwtSvid(token: string, options: ValidateOptions): Parsed
   const key = options.keyFor(td, parsed.header.kid);
   if (!key) throw new JwtSvidError(`no JWT authority ${JSON.stringify(parsed.header.kid)} found for trust domain ${JSON.stringify(td)}`);
   if (!verifyJwtSvidSignature(parsed, key)) throw new JwtSvidError("unable to get claims from token: invalid signature");
-  const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  return validateJwtSvidClaims(parsed, options.audience, options.now);
+}
+
+/**
+ * The time and audience checks of go-spiffe's JWT-SVID parsing (go-jose's Validate with 60 s
+ * leeway): not expired, not issued or valid only in the future, `aud` naming one of
+ * `audience` (an empty list skips that check). ParseInsecure is parseJwtSvidInsecure + this.
+ */
+export function validateJwtSvidClaims(parsed: ParsedJwtSvid, audience: readonly string[], at?: Date): ParsedJwtSvid {
+  const now = Math.floor((at ?? new Date()).getTime() / 1000);
   if (now - jwtLeewaySeconds > parsed.expiresAt) throw new JwtSvidError("token has expired");
   if (parsed.issuedAt !== undefined && parsed.issuedAt > now + jwtLeewaySeconds) throw new JwtSvidError("token issued in the future");
   if (parsed.claims.nbf !== undefined && numericDate(parsed.claims.nbf, "nbf") > now + jwtLeewaySeconds) {
     throw new JwtSvidError("token not valid yet");
   }
-  if (options.audience.length > 0 && !parsed.audience.some((a) => options.audience.includes(a))) {
-    throw new JwtSvidError(`expected audience in ${JSON.stringify(options.audience)} (audience=${JSON.stringify(parsed.audience)})`);
+  if (audience.length > 0 && !parsed.audience.some((a) => audience.includes(a))) {
+    throw new JwtSvidError(`expected audience in ${JSON.stringify(audience)} (audience=${JSON.stringify(parsed.audience)})`);
   }
   return parsed;
 }

@@ -1,0 +1,1 @@
+export { JwtBundle, JwtBundleSet, type JwtBundleSource } from "./jwt-bundle.js";

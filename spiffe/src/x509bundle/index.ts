@@ -1,0 +1,1 @@
+export { X509Bundle, X509BundleSet, type X509BundleSource } from "./x509-bundle.js";
