@@ -1,0 +1,1 @@
+export { attestWorkload, formatSelector, WorkloadAttestationError, type AttestWorkloadOptions, type WorkloadAttestationFailure } from "./attest-workload.js";
