@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { type Server, type Socket, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -86,6 +86,28 @@ describe("readPeer", () => {
       expect(peer.exitReason()).toMatch(/^caller exit (detected|suspected)/);
     });
   }
+
+  it("a peer that exited before accept is never alive: pinned dead (SO_PEERPIDFD) or refused (pidfd_open fallback)", async () => {
+    for (const peerPidfd of [true, false]) {
+      const server = await listen({ peerPidfd });
+      const accepted = server.next().then(
+        ({ peer }) => peer,
+        (err: unknown) => err as Error,
+      );
+      // spawnSync blocks this process, so the child connects and exits before the accept runs.
+      const child = spawnSync(process.execPath, ["-e", `require("net").connect(${JSON.stringify(server.path)}).on("connect", () => process.exit(0))`]);
+      expect(child.status).toBe(0);
+      const result = await accepted;
+      if (result instanceof Error) {
+        expect(result).toBeInstanceOf(PeerCredentialsError);
+        if (!peerPidfd) expect(result.message).toBe("could not open caller's pidfd: pidfd_open: ESRCH");
+      } else {
+        expect(peerPidfd).toBe(true);
+        expect(result.pid).toBe(child.pid);
+        expect(result.stillAlive()).toBe(false);
+      }
+    }
+  });
 
   it("a closed peer never counts as alive again, and closing twice is harmless", async () => {
     const server = await listen();
