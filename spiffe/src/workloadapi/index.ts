@@ -11,5 +11,5 @@ export {
 export { parseJwtSvidFromWorkloadApi, type JwtSvid } from "./jwt-svid.js";
 export { WorkloadApiResponseError, type X509Context } from "./responses.js";
 export { SourceClosedError, type SourceOptions } from "./source-core.js";
-export { X509Source, type UpdatingSource, type X509SourceOptions, type X509SvidSource } from "./x509-source.js";
+export { X509Source, type UpdatingSource, type X509SourceOptions } from "./x509-source.js";
 export { JwtSource } from "./jwt-source.js";

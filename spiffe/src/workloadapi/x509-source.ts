@@ -4,8 +4,8 @@
  * message has arrived.
  */
 import type { TrustDomain } from "../id/index.js";
-import type { X509Bundle, X509BundleSet, X509BundleSource } from "../x509bundle/index.js";
-import type { X509Svid } from "../x509svid/index.js";
+import type { X509Bundle, X509BundleSet, X509BundleSetSource } from "../x509bundle/index.js";
+import type { X509Svid, X509SvidSource } from "../x509svid/index.js";
 import type { X509Context } from "./responses.js";
 import { SourceCore, type SourceOptions } from "./source-core.js";
 
@@ -14,17 +14,12 @@ export interface X509SourceOptions extends SourceOptions {
   readonly picker?: (svids: readonly X509Svid[]) => X509Svid;
 }
 
-/** Something that always has an X509-SVID to present. */
-export interface X509SvidSource {
-  getX509Svid(): X509Svid;
-}
-
 /** A source whose material changes over time; TLS helpers use it to swap contexts on rotation. */
 export interface UpdatingSource {
   subscribe(listener: () => void): () => void;
 }
 
-export class X509Source implements X509SvidSource, X509BundleSource, UpdatingSource {
+export class X509Source implements X509SvidSource, X509BundleSetSource, UpdatingSource {
   private constructor(
     private readonly core: SourceCore<X509Context>,
     private readonly picker: (svids: readonly X509Svid[]) => X509Svid,
@@ -50,6 +45,10 @@ export class X509Source implements X509SvidSource, X509BundleSource, UpdatingSou
   }
 
   get bundles(): X509BundleSet {
+    return this.core.current().bundles;
+  }
+
+  getX509BundleSet(): X509BundleSet {
     return this.core.current().bundles;
   }
 

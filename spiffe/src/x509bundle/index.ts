@@ -1,1 +1,1 @@
-export { X509Bundle, X509BundleSet, type X509BundleSource } from "./x509-bundle.js";
+export { X509Bundle, X509BundleSet, type X509BundleSetSource, type X509BundleSource } from "./x509-bundle.js";

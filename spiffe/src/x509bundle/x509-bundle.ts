@@ -38,8 +38,13 @@ export interface X509BundleSource {
   getX509BundleForTrustDomain(trustDomain: TrustDomain): X509Bundle;
 }
 
+/** A source that can list every bundle it holds (TLS needs the lot to build its trust store). */
+export interface X509BundleSetSource extends X509BundleSource {
+  getX509BundleSet(): X509BundleSet;
+}
+
 /** Bundles of several trust domains, one per domain (a later bundle for a domain replaces the earlier). */
-export class X509BundleSet implements X509BundleSource {
+export class X509BundleSet implements X509BundleSetSource {
   private readonly byName: ReadonlyMap<string, X509Bundle>;
 
   constructor(bundles: Iterable<X509Bundle> = []) {
@@ -62,6 +67,10 @@ export class X509BundleSet implements X509BundleSource {
 
   get(trustDomain: TrustDomain): X509Bundle | undefined {
     return this.byName.get(trustDomain.name);
+  }
+
+  getX509BundleSet(): X509BundleSet {
+    return this;
   }
 
   getX509BundleForTrustDomain(trustDomain: TrustDomain): X509Bundle {

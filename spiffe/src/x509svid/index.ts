@@ -1,2 +1,2 @@
-export { X509Svid, X509SvidError, spiffeIdOfLeaf } from "./x509-svid.js";
+export { X509Svid, X509SvidError, spiffeIdOfLeaf, type X509SvidSource } from "./x509-svid.js";
 export { verifyX509Svid, type VerifiedX509Svid } from "./verify.js";

@@ -12,7 +12,12 @@ export class X509SvidError extends Error {
   override readonly name = "X509SvidError";
 }
 
-export class X509Svid {
+/** Something that always has an X509-SVID to present (an X509Source, or a fixed X509Svid). */
+export interface X509SvidSource {
+  getX509Svid(): X509Svid;
+}
+
+export class X509Svid implements X509SvidSource {
   constructor(
     readonly spiffeId: SpiffeId,
     /** Leaf first, then the intermediates up to (not including) a root. */
@@ -49,6 +54,11 @@ export class X509Svid {
       throw new X509SvidError("x509svid: private key validation failed: leaf certificate does not match private key");
     }
     return new X509Svid(spiffeId, certificates, privateKey, hint);
+  }
+
+  /** An SVID is its own source (go-spiffe's svid.GetX509SVID), so a fixed SVID can feed the TLS helpers. */
+  getX509Svid(): X509Svid {
+    return this;
   }
 
   get leaf(): X509Certificate {
