@@ -105,6 +105,24 @@ export class FlagSet {
     return box;
   }
 
+  /** SPIRE's DurationFlag (a flag.Var): parsed as a time.Duration like `duration`, shown in usage as `value`. */
+  durationVar(name: string, defNanos: bigint, usage: string): Box<bigint> {
+    const box: Box<bigint> = { value: defNanos, set: false };
+    this.define(name, usage, box, {
+      typeName: "value",
+      isBool: false,
+      defValue: formatGoDuration(defNanos),
+      set: (t) => {
+        try {
+          box.value = parseGoDurationNanos(t);
+        } catch (e) {
+          throw new FlagValueError(e instanceof Error ? e.message : String(e));
+        }
+      },
+    });
+    return box;
+  }
+
   /** A repeatable flag collecting every occurrence (SPIRE's StringsFlag). */
   strings(name: string, usage: string): Box<string[]> {
     const box: Box<string[]> = { value: [], set: false };
