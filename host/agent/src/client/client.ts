@@ -102,7 +102,7 @@ export class ServerClient {
   private api() {
     if (!this.clients) {
       const creds = serverCredentials(this.options.trustDomain, this.options.roots(), this.options.identity());
-      this.channel = new Channel(dialTarget(this.options.address), creds, {});
+      this.channel = new Channel(dialTarget(this.options.address), creds, channelOptions(this.options.trustDomain));
       this.clients = {
         agent: createClient(AgentService, this.channel),
         bundle: createClient(BundleService, this.channel),
@@ -112,6 +112,15 @@ export class ServerClient {
     }
     return this.clients;
   }
+}
+
+/**
+ * The server is identified by its SPIFFE ID, not by a host name, so the TLS
+ * server name (SNI) is the trust domain rather than the dialled address
+ * (Node refuses an IP address there).
+ */
+export function channelOptions(trustDomain: TrustDomain): Record<string, string> {
+  return { "grpc.ssl_target_name_override": trustDomain.name };
 }
 
 /** SPIRE dials `dns:///<address>:<port>`; a Unix path is not a server address. */

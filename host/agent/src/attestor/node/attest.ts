@@ -12,7 +12,7 @@ import { AgentService } from "@signet/proto/spire/api/server/agent/v1/agent";
 import { BundleService } from "@signet/proto/spire/api/server/bundle/v1/bundle";
 import type { Bundle } from "@signet/proto/spire/api/types/bundle";
 import { createCsr, type TrustDomain } from "@signet/spiffe";
-import { dialTarget, rpcTimeoutMs } from "../../client/client.js";
+import { channelOptions, dialTarget, rpcTimeoutMs } from "../../client/client.js";
 import { serverCredentials } from "../../client/server-tls.js";
 import { generateKey } from "../../keys/keys.js";
 import type { StoredSvid } from "../../storage/storage.js";
@@ -38,7 +38,7 @@ export interface Attested {
 export async function attestNode(options: AttestOptions): Promise<Attested> {
   const key = generateKey("ec-p256");
   const csr = createCsr({ privateKey: key.privateKey, spki: key.spki });
-  const channel = new Channel(dialTarget(options.address), serverCredentials(options.trustDomain, options.roots), {});
+  const channel = new Channel(dialTarget(options.address), serverCredentials(options.trustDomain, options.roots), channelOptions(options.trustDomain));
   try {
     const agent = createClient(AgentService, channel);
     const call = agent.attestAgent({ deadline: rpcTimeoutMs });
