@@ -26,7 +26,15 @@ export interface TestServer {
   /** Creates an entry; `parentId` defaults to the agent ID of `token`. */
   createEntry(e: { spiffeId: string; parentId: string; selectors: string[]; x509SvidTtl?: number; jwtSvidTtl?: number; hint?: string }): Promise<string>;
   bundlePem(): Promise<string>;
+  /** Agent/DeleteAgent (evict) and Agent/BanAgent for an agent ID. */
+  evictAgent(agentId: string): Promise<void>;
+  banAgent(agentId: string): Promise<void>;
   stop(): Promise<void>;
+}
+
+function spiffeIdOf(s: string): { trustDomain: string; path: string } {
+  const u = new URL(s);
+  return { trustDomain: u.host, path: u.pathname === "/" ? "" : u.pathname };
 }
 
 export async function startTestServer(options: { x509SvidTtl?: string; log?: LevelledLogger } = {}): Promise<TestServer> {
@@ -64,10 +72,7 @@ plugins {
       return res.value;
     },
     async createEntry(e) {
-      const id = (s: string) => {
-        const u = new URL(s);
-        return { trustDomain: u.host, path: u.pathname === "/" ? "" : u.pathname };
-      };
+      const id = spiffeIdOf;
       const res = await entries.batchCreateEntry({
         entries: [
           Entry.fromPartial({
@@ -88,6 +93,12 @@ plugins {
     async bundlePem() {
       const b = await bundles.getBundle({ outputMask: undefined });
       return b.x509Authorities.map((a) => new X509Certificate(a.asn1).toString()).join("");
+    },
+    async evictAgent(agentId) {
+      await agents.deleteAgent({ id: spiffeIdOf(agentId) });
+    },
+    async banAgent(agentId) {
+      await agents.banAgent({ id: spiffeIdOf(agentId) });
     },
     async stop() {
       channel.close();

@@ -58,6 +58,8 @@ export async function startAgent(config: AgentConfig, options: StartOptions = {}
   let stopping: Promise<void> | undefined;
   let resolveStopped!: (r: { error?: string }) => void;
   const stopped = new Promise<{ error?: string }>((r) => (resolveStopped = r));
+  /** Runs after every component stopped (dropping the SVID must not race a rotation storing one). */
+  const afterStop: (() => Promise<void>)[] = [];
   const stop = (reason?: string): Promise<void> => {
     stopping ??= (async () => {
       for (const s of stoppers.reverse()) {
@@ -67,6 +69,7 @@ export async function startAgent(config: AgentConfig, options: StartOptions = {}
           log.error("Failed to stop component", { component: s.name, error: messageOf(e) });
         }
       }
+      for (const f of afterStop) await f().catch((e: unknown) => log.error("Failed to clean up", { error: messageOf(e) }));
       log.info("Agent stopped", reason ? { reason } : {});
       resolveStopped(reason ? { error: reason } : {});
     })();
@@ -128,7 +131,7 @@ export async function startAgent(config: AgentConfig, options: StartOptions = {}
       if (reason === undefined || reason === PermissionDeniedDetails_Reason.UNKNOWN) return true;
       if (reason === PermissionDeniedDetails_Reason.AGENT_BANNED) {
         log.error("Agent is banned: removing its SVID and shutting down");
-        await storage.deleteSvid();
+        afterStop.push(() => storage.deleteSvid());
         void stop("agent is banned");
         return false;
       }
@@ -142,7 +145,7 @@ export async function startAgent(config: AgentConfig, options: StartOptions = {}
         return true;
       }
       log.error("Agent SVID is no longer accepted and the agent cannot re-attest: removing it and shutting down; restart to attest afresh", { reason: PermissionDeniedDetails_Reason[reason] });
-      await storage.deleteSvid();
+      afterStop.push(() => storage.deleteSvid());
       void stop(`agent SVID rejected (${PermissionDeniedDetails_Reason[reason]})`);
       return false;
     };

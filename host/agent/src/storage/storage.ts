@@ -27,6 +27,8 @@ interface OnDisk {
 export class AgentStorage {
   private readonly file: string;
   private readonly keyFile: string;
+  /** Read-modify-write operations run one at a time, so none undoes another. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly dataDir: string,
@@ -41,9 +43,11 @@ export class AgentStorage {
     return data.bundle ? Bundle.decode(Buffer.from(data.bundle, "base64")) : undefined;
   }
 
-  async storeBundle(bundle: Bundle): Promise<void> {
-    const data = await this.read();
-    await this.write({ ...data, bundle: Buffer.from(Bundle.encode(bundle).finish()).toString("base64") });
+  storeBundle(bundle: Bundle): Promise<void> {
+    return this.serialized(async () => {
+      const data = await this.read();
+      await this.write({ ...data, bundle: Buffer.from(Bundle.encode(bundle).finish()).toString("base64") });
+    });
   }
 
   async loadSvid(): Promise<StoredSvid | undefined> {
@@ -64,7 +68,11 @@ export class AgentStorage {
     };
   }
 
-  async storeSvid(svid: StoredSvid): Promise<void> {
+  storeSvid(svid: StoredSvid): Promise<void> {
+    return this.serialized(() => this.writeSvid(svid));
+  }
+
+  private async writeSvid(svid: StoredSvid): Promise<void> {
     if (this.persistKey && svid.privateKey) {
       await mkdir(this.dataDir, { recursive: true, mode: 0o700 });
       const tmp = `${this.keyFile}.tmp`;
@@ -75,10 +83,18 @@ export class AgentStorage {
     await this.write({ ...data, svid: { chain: svid.chain.map((c) => c.toString("base64")), reattestable: svid.reattestable } });
   }
 
-  async deleteSvid(): Promise<void> {
-    const { svid: _dropped, ...rest } = await this.read();
-    await this.write(rest);
-    await rm(this.keyFile, { force: true });
+  deleteSvid(): Promise<void> {
+    return this.serialized(async () => {
+      const { svid: _dropped, ...rest } = await this.read();
+      await this.write(rest);
+      await rm(this.keyFile, { force: true });
+    });
+  }
+
+  private serialized<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op, op);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private async read(): Promise<OnDisk> {
