@@ -10,6 +10,10 @@ import { promisify } from "node:util";
 import { Channel, credentials, Metadata } from "@grpc/grpc-js";
 import { Code, createClient, RpcError } from "@signet/proto";
 import { SpiffeWorkloadAPIService } from "@signet/proto/workload/workload";
+import { DebugService } from "@signet/proto/spire/api/agent/debug/v1/debug";
+import { LoggerService } from "@signet/proto/spire/api/agent/logger/v1/logger";
+import { LogLevel } from "@signet/proto/spire/api/types/logger";
+import { join } from "node:path";
 import type { RunningAgent } from "@signet/agent";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestAgent, startTestServer, type TestServer } from "../fakes/signet-pair.js";
@@ -35,7 +39,7 @@ beforeAll(async () => {
   const agentId = `spiffe://example.org/spire/agent/join_token/${token}`;
   await server.createEntry({ spiffeId: "spiffe://example.org/me", parentId: agentId, selectors: [`unix:uid:${uid}`], hint: "me" });
   await server.createEntry({ spiffeId: "spiffe://example.org/nobody", parentId: agentId, selectors: ["unix:uid:65534"] });
-  ({ agent, socketPath, dir: agentDir } = await startTestAgent(server, { token }));
+  ({ agent, socketPath, dir: agentDir } = await startTestAgent(server, { token, adminSocket: true }));
   channel = new Channel(`unix://${socketPath}`, credentials.createInsecure(), {});
 }, 120_000);
 
@@ -97,5 +101,22 @@ describe("signet-agent", () => {
     const asDaemon = await run(process.execPath, [agentCli, "api", "fetch", "x509", "-socketPath", socketPath], { uid: 1, gid: 1 }).catch((e: unknown) => e as { stdout: string; stderr: string; code: number });
     expect((asDaemon as { code?: number }).code).toBe(1);
     expect(asDaemon.stderr + asDaemon.stdout).toContain("no identity issued");
+  });
+
+  it("serves Debug and Logger on the admin socket", async () => {
+    const admin = new Channel(`unix://${join(agentDir, "admin", "admin.sock")}`, credentials.createInsecure(), {});
+    try {
+      const info = await createClient(DebugService, admin).getInfo({});
+      expect(info.svidChain[0]?.id?.path).toMatch(/^\/spire\/agent\/join_token\//);
+      expect(info.cachedX509SvidsCount).toBe(2);
+      expect(Number(info.lastSyncSuccess)).toBeGreaterThan(Date.now() / 1000 - 60);
+      const logger = createClient(LoggerService, admin);
+      const set = await logger.setLogLevel({ newLevel: LogLevel.DEBUG });
+      expect(set.currentLevel).toBe(LogLevel.DEBUG);
+      const reset = await logger.resetLogLevel({});
+      expect(reset.currentLevel).toBe(reset.launchLevel);
+    } finally {
+      admin.close();
+    }
   });
 });

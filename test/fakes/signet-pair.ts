@@ -111,6 +111,8 @@ plugins {
 export interface TestAgentOptions {
   readonly token: string;
   readonly extraAgentConfig?: string;
+  /** Serve the admin API on <dir>/admin/admin.sock. */
+  readonly adminSocket?: boolean;
   readonly log?: LevelledLogger;
 }
 
@@ -139,7 +141,8 @@ plugins {
 export async function startTestAgent(server: TestServer, options: TestAgentOptions): Promise<{ agent: RunningAgent; socketPath: string; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), "signet-agent-"));
   const path = join(dir, "agent.conf");
-  writeFileSync(path, await agentConfigText(server, dir, options.token, options.extraAgentConfig ?? ""));
+  const admin = options.adminSocket ? `    admin_socket_path = "${join(dir, "admin", "admin.sock")}"\n` : "";
+  writeFileSync(path, await agentConfigText(server, dir, options.token, admin + (options.extraAgentConfig ?? "")));
   const config = await loadAgentConfig(path);
   const agent = await startAgent(config, { log: options.log ?? createLogger({ level: "warn" }) });
   return { agent, socketPath: config.socketPath, dir };

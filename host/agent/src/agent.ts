@@ -19,6 +19,8 @@ import { ServerClient } from "./client/client.js";
 import type { AgentConfig } from "./config/agent-config.js";
 import { attestCaller } from "./endpoints/peer/index.js";
 import { peerTrackerMissing, publicSocketMode, startUdsServer, type UdsServer } from "./endpoints/uds/index.js";
+import { debugService } from "./api/debug/v1/service.js";
+import { loggerService } from "./api/logger/v1/service.js";
 import { healthService } from "./health.js";
 import { AgentCache } from "./manager/cache.js";
 import { Manager } from "./manager/manager.js";
@@ -54,6 +56,7 @@ export class AgentError extends Error {}
 export async function startAgent(config: AgentConfig, options: StartOptions = {}): Promise<RunningAgent> {
   const log = options.log ?? agentLogger(config);
   const clock = options.clock ?? systemClock;
+  const startedAt = Date.now();
   const stoppers: Stopper[] = [];
   let stopping: Promise<void> | undefined;
   let resolveStopped!: (r: { error?: string }) => void;
@@ -244,6 +247,28 @@ export async function startAgent(config: AgentConfig, options: StartOptions = {}
       const server = uds;
       stoppers.push({ name: "workload-api", stop: () => server.close() });
       log.info("Starting Workload and SDS APIs", { address: config.socketPath });
+    }
+
+    if (config.adminSocketPath !== undefined) {
+      // Filesystem permissions guard this socket (SPIRE's admin API): Debug, Logger and Health.
+      const admin = await startUdsServer({
+        path: config.adminSocketPath,
+        mode: 0o770,
+        services: [
+          debugService({
+            svidChain: () => svid.current().chain,
+            uptimeSeconds: () => Math.floor((Date.now() - startedAt) / 1000),
+            lastSyncSuccess: () => manager.lastSyncSuccess,
+            cachedX509Svids: () => cache.svidCount,
+            cachedJwtSvids: () => manager.jwtSvidCount,
+          }),
+          loggerService({ log }),
+          healthService({ problem }),
+        ],
+        log: log.with({ subsystem_name: "endpoints" }),
+      });
+      stoppers.push({ name: "admin-api", stop: () => admin.close() });
+      log.info("Starting admin API", { address: config.adminSocketPath });
     }
 
     if (config.healthChecks.listenerEnabled) {

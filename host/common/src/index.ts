@@ -9,3 +9,4 @@ export * from "./health/health-listener.js";
 export * from "./rpc/permission-denied.js";
 export * from "./cli/index.js";
 export * from "./clock/clock.js";
+export * from "./logger-api/index.js";

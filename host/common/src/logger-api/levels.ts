@@ -1,4 +1,4 @@
-import type { LevelThreshold } from "@signet/host-common";
+import type { LevelThreshold } from "../log/logger.js";
 import { LogLevel } from "@signet/proto/spire/api/types/logger";
 
 /** SPIRE's API log levels and our logger's thresholds, both ways (pkg/common/api/logger/levels.go). */

@@ -1,0 +1,2 @@
+export { loggerHandlers, type LoggerHandlers, type LoggerServiceDeps } from "./handlers.js";
+export { apiLevelOf, thresholdOf } from "./levels.js";
