@@ -31,10 +31,12 @@ export function peerSpiffeId(socket: TLSSocket): SpiffeId | undefined {
   const recorded = verifiedPeers.get(socket);
   if (recorded) return recorded;
   if (isServerSide(socket) || !socket.authorized) return undefined;
-  const leaf = socket.getPeerX509Certificate();
-  if (!leaf) return undefined;
+  // Not getPeerX509Certificate(): on Node 20.20 it leaves the socket without a peer
+  // certificate for every later call (getPeerCertificate included).
+  const raw = socket.getPeerCertificate().raw;
+  if (!raw) return undefined;
   try {
-    return spiffeIdOfLeaf(leaf);
+    return spiffeIdOfLeaf(new X509Certificate(raw));
   } catch {
     return undefined;
   }
