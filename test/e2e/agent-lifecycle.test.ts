@@ -16,7 +16,7 @@ let server: TestServer;
 const cleanup: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer({ x509SvidTtl: "8s" });
+  server = await startTestServer({ agentTtl: "8s" });
 }, 120_000);
 
 afterAll(async () => {

@@ -37,7 +37,7 @@ function spiffeIdOf(s: string): { trustDomain: string; path: string } {
   return { trustDomain: u.host, path: u.pathname === "/" ? "" : u.pathname };
 }
 
-export async function startTestServer(options: { x509SvidTtl?: string; log?: LevelledLogger } = {}): Promise<TestServer> {
+export async function startTestServer(options: { x509SvidTtl?: string; agentTtl?: string; log?: LevelledLogger; extraPlugins?: string } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "signet-pair-"));
   const socketPath = join(dir, "server.sock");
   const configPath = join(dir, "server.conf");
@@ -50,11 +50,12 @@ export async function startTestServer(options: { x509SvidTtl?: string; log?: Lev
     trust_domain = "example.org"
     data_dir = "${dir}"
     default_x509_svid_ttl = "${options.x509SvidTtl ?? "1h"}"
-}
+${options.agentTtl ? `    agent_ttl = "${options.agentTtl}"\n` : ""}}
 plugins {
     DataStore "sql" { plugin_data { database_type = "sqlite3", connection_string = "${join(dir, "datastore.sqlite3")}" } }
     KeyManager "memory" {}
     NodeAttestor "join_token" {}
+${options.extraPlugins ?? ""}
 }
 `,
   );
@@ -109,7 +110,10 @@ plugins {
 }
 
 export interface TestAgentOptions {
-  readonly token: string;
+  /** Join token; leave out to attest with `nodeAttestor`. */
+  readonly token?: string;
+  /** The agent's NodeAttestor block (default `NodeAttestor "join_token" {}`). */
+  readonly nodeAttestor?: string;
   readonly extraAgentConfig?: string;
   /** Serve the admin API on <dir>/admin/admin.sock. */
   readonly adminSocket?: boolean;
@@ -117,7 +121,7 @@ export interface TestAgentOptions {
 }
 
 /** agent.conf text for an agent of `server` (memory KeyManager, unix WorkloadAttestor). */
-export async function agentConfigText(server: TestServer, dir: string, token: string, extra = ""): Promise<string> {
+export async function agentConfigText(server: TestServer, dir: string, token: string | undefined, extra = "", nodeAttestor = 'NodeAttestor "join_token" {}'): Promise<string> {
   const bundlePath = join(dir, "bundle.pem");
   writeFileSync(bundlePath, await server.bundlePem());
   return `agent {
@@ -127,12 +131,11 @@ export async function agentConfigText(server: TestServer, dir: string, token: st
     socket_path = "${join(dir, "public", "api.sock")}"
     data_dir = "${join(dir, "data")}"
     trust_bundle_path = "${bundlePath}"
-    join_token = "${token}"
-${extra}
+${token !== undefined ? `    join_token = "${token}"\n` : ""}${extra}
 }
 plugins {
     KeyManager "memory" {}
-    NodeAttestor "join_token" {}
+    ${nodeAttestor}
     WorkloadAttestor "unix" {}
 }
 `;
@@ -142,7 +145,7 @@ export async function startTestAgent(server: TestServer, options: TestAgentOptio
   const dir = mkdtempSync(join(tmpdir(), "signet-agent-"));
   const path = join(dir, "agent.conf");
   const admin = options.adminSocket ? `    admin_socket_path = "${join(dir, "admin", "admin.sock")}"\n` : "";
-  writeFileSync(path, await agentConfigText(server, dir, options.token, admin + (options.extraAgentConfig ?? "")));
+  writeFileSync(path, await agentConfigText(server, dir, options.token, admin + (options.extraAgentConfig ?? ""), options.nodeAttestor));
   const config = await loadAgentConfig(path);
   const agent = await startAgent(config, { log: options.log ?? createLogger({ level: "warn" }) });
   return { agent, socketPath: config.socketPath, dir };

@@ -90,6 +90,10 @@ function bidiMethod(client: Client, m: MethodDefinition<unknown, unknown>) {
       callOptions(options),
     );
     linkSignal(options?.signal, () => call.cancel());
+    // The caller may not be reading yet when the call fails (e.g. while it
+    // prepares its first message): the stream keeps the error for the
+    // iterator, and an 'error' with no listener would crash the process.
+    call.on("error", () => {});
     const iterable = translateErrors(call as AsyncIterable<unknown>, () => call.cancel());
     return {
       send: (message) => {

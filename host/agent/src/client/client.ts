@@ -40,6 +40,8 @@ export interface X509SvidResult {
 
 export class ServerClient {
   private channel: Channel | undefined;
+  /** The identity the current channel presents. */
+  private dialledWith: ClientIdentity | undefined;
   private clients: { agent: AsyncClient<typeof AgentService>; bundle: AsyncClient<typeof BundleService>; entry: AsyncClient<typeof EntryService>; svid: AsyncClient<typeof SVIDService> } | undefined;
 
   constructor(private readonly options: ServerClientOptions) {}
@@ -49,34 +51,54 @@ export class ServerClient {
     this.channel?.close();
     this.channel = undefined;
     this.clients = undefined;
+    this.dialledWith = undefined;
+  }
+
+  /**
+   * Runs one call; a PermissionDenied that arrives after the agent SVID was
+   * rotated concerns the old SVID (the server no longer accepts it once the
+   * agent attested again), so it is reported as Unavailable: retry, do not
+   * react to it.
+   */
+  private async call<T>(fn: (api: NonNullable<ServerClient["clients"]>) => Promise<T>): Promise<T> {
+    const api = this.api();
+    const used = this.dialledWith;
+    try {
+      return await fn(api);
+    } catch (e) {
+      if (e instanceof RpcError && e.code === Code.PERMISSION_DENIED && used !== undefined && used.chain[0] !== this.options.identity().chain[0]) {
+        throw new RpcError(Code.UNAVAILABLE, `call made with the previous agent SVID was refused after rotation: ${e.message}`);
+      }
+      throw e;
+    }
   }
 
   async renewAgent(csr: Buffer): Promise<X509SVID> {
-    const res = await this.api().agent.renewAgent({ params: { csr } }, { deadline: rpcTimeoutMs });
+    const res = await this.call((api) => api.agent.renewAgent({ params: { csr } }, { deadline: rpcTimeoutMs }));
     if (!res.svid || res.svid.certChain.length === 0) throw new RpcError(Code.INTERNAL, "renew response missing SVID");
     return res.svid;
   }
 
   async postStatus(agentVersion: string): Promise<void> {
-    await this.api().agent.postStatus({ currentBundleSerial: 0n, agentVersion }, { deadline: rpcTimeoutMs });
+    await this.call((api) => api.agent.postStatus({ currentBundleSerial: 0n, agentVersion }, { deadline: rpcTimeoutMs }));
   }
 
   /** The entries authorized for this agent, by SPIRE's SyncAuthorizedEntries choreography against `cached`. */
   async syncAuthorizedEntries(cached: ReadonlyMap<string, Entry>): Promise<Entry[]> {
-    return syncAuthorizedEntries(this.api().entry, cached, rpcTimeoutMs);
+    return this.call((api) => syncAuthorizedEntries(api.entry, cached, rpcTimeoutMs));
   }
 
   async getBundle(): Promise<Bundle> {
-    return this.api().bundle.getBundle({ outputMask: undefined }, { deadline: rpcTimeoutMs });
+    return this.call((api) => api.bundle.getBundle({ outputMask: undefined }, { deadline: rpcTimeoutMs }));
   }
 
   async getFederatedBundle(trustDomain: string): Promise<Bundle> {
-    return this.api().bundle.getFederatedBundle({ trustDomain, outputMask: undefined }, { deadline: rpcTimeoutMs });
+    return this.call((api) => api.bundle.getFederatedBundle({ trustDomain, outputMask: undefined }, { deadline: rpcTimeoutMs }));
   }
 
   /** One BatchNewX509SVID call; per-item failures come back as results with `error`. */
   async newX509Svids(params: readonly { entryId: string; csr: Buffer }[]): Promise<X509SvidResult[]> {
-    const res = await this.api().svid.batchNewX509Svid({ params: [...params] }, { deadline: rpcTimeoutMs });
+    const res = await this.call((api) => api.svid.batchNewX509Svid({ params: [...params] }, { deadline: rpcTimeoutMs }));
     if (res.results.length !== params.length) {
       throw new RpcError(Code.INTERNAL, `server answered ${res.results.length} results for ${params.length} requests`);
     }
@@ -90,7 +112,7 @@ export class ServerClient {
   }
 
   async newJwtSvid(entryId: string, audience: readonly string[]): Promise<JWTSVID> {
-    const res = await this.api().svid.newJwtsvid({ entryId, audience: [...audience] }, { deadline: rpcTimeoutMs });
+    const res = await this.call((api) => api.svid.newJwtsvid({ entryId, audience: [...audience] }, { deadline: rpcTimeoutMs }));
     const svid = res.svid;
     if (!svid || svid.token === "") throw new RpcError(Code.INTERNAL, "JWTSVID response missing token");
     if (svid.issuedAt === 0n || svid.expiresAt === 0n || svid.issuedAt > svid.expiresAt) {
@@ -101,7 +123,8 @@ export class ServerClient {
 
   private api() {
     if (!this.clients) {
-      const creds = serverCredentials(this.options.trustDomain, this.options.roots(), this.options.identity());
+      this.dialledWith = this.options.identity();
+      const creds = serverCredentials(this.options.trustDomain, this.options.roots(), this.dialledWith);
       this.channel = new Channel(dialTarget(this.options.address), creds, channelOptions(this.options.trustDomain));
       this.clients = {
         agent: createClient(AgentService, this.channel),

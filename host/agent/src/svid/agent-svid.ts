@@ -45,6 +45,7 @@ export class AgentSvid {
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private forced = false;
+  private rotating: Promise<void> | undefined;
 
   constructor(
     initial: { chain: readonly Buffer[]; privateKey: KeyObject; reattestable: boolean },
@@ -71,8 +72,15 @@ export class AgentSvid {
     this.forced = true;
   }
 
-  /** One rotation now, whatever the time. */
-  async rotate(): Promise<void> {
+  /** One rotation now, whatever the time; a caller arriving during a rotation shares it. */
+  rotate(): Promise<void> {
+    this.rotating ??= this.rotateOnce().finally(() => {
+      this.rotating = undefined;
+    });
+    return this.rotating;
+  }
+
+  private async rotateOnce(): Promise<void> {
     const log = this.options.log;
     let next: { chain: readonly Buffer[]; privateKey: KeyObject; reattestable: boolean };
     if (this.state.reattestable) {

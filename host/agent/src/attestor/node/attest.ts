@@ -41,8 +41,8 @@ export async function attestNode(options: AttestOptions): Promise<Attested> {
   const channel = new Channel(dialTarget(options.address), serverCredentials(options.trustDomain, options.roots), channelOptions(options.trustDomain));
   try {
     const agent = createClient(AgentService, channel);
-    const call = agent.attestAgent({ deadline: rpcTimeoutMs });
     const plugin = options.attestor.kind === "plugin" ? await options.attestor.plugin.begin() : undefined;
+    const call = agent.attestAgent({ deadline: rpcTimeoutMs });
     try {
       const data = plugin
         ? { type: options.attestor.kind === "plugin" ? options.attestor.plugin.name : "", payload: plugin.payload }
