@@ -28,6 +28,7 @@ export class TestAuthority {
   readonly der: Buffer;
   readonly jwtKeyId = "jwt-authority-1";
   private readonly key: KeyObject;
+  private readonly issuer: ReturnType<typeof issuerFromCertificate>;
   private readonly jwtKey = generateKeyPairSync("ec", { namedCurve: "P-256" });
 
   /** A CA valid from `now` for `ttlSeconds` (long enough to cap no test SVID by default). */
@@ -35,11 +36,12 @@ export class TestAuthority {
     this.trustDomain = TrustDomain.parse(trustDomain);
     this.key = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
     this.der = mintCertificateSync(selfSignedCaTemplate({ trustDomain: this.trustDomain, spki: spkiOf(this.key), ttlSeconds, now }), keyObjectSigner(this.key));
+    this.issuer = issuerFromCertificate(this.der);
   }
 
   /** An X509-SVID leaf for `spiffeId` over `spki`, valid from `now` (less SPIRE's 10 s cushion) for `ttlSeconds`. */
   mint(spiffeId: string, spki: Buffer, now: Date, ttlSeconds: number): Buffer {
-    const template = x509SvidTemplate({ spiffeId: SpiffeId.parse(spiffeId), issuer: issuerFromCertificate(this.der), spki, now, ttlSeconds });
+    const template = x509SvidTemplate({ spiffeId: SpiffeId.parse(spiffeId), issuer: this.issuer, spki, now, ttlSeconds });
     return mintCertificateSync(template, keyObjectSigner(this.key));
   }
 

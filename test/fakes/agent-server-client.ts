@@ -52,7 +52,7 @@ export class FakeServerClient implements ServerClientApi {
     release: 0,
   };
 
-  private readonly failures = new Map<Method, Error[]>();
+  private readonly failures = new Map<Method, (Error | undefined)[]>();
   private readonly always = new Map<Method, Error>();
 
   constructor(
@@ -63,9 +63,10 @@ export class FakeServerClient implements ServerClientApi {
     this.bundle = authority.bundle();
   }
 
-  /** The next `times` calls of `method` throw `error`. */
-  failNext(method: Method, error: Error = new RpcError(Code.UNAVAILABLE, "connection refused"), times = 1): void {
+  /** The next `times` calls of `method` throw `error` (after `after` more calls succeed). */
+  failNext(method: Method, error: Error = new RpcError(Code.UNAVAILABLE, "connection refused"), times = 1, after = 0): void {
     const queue = this.failures.get(method) ?? [];
+    for (let i = 0; i < after; i++) queue.push(undefined);
     for (let i = 0; i < times; i++) queue.push(error);
     this.failures.set(method, queue);
   }
@@ -99,11 +100,13 @@ export class FakeServerClient implements ServerClientApi {
   }
 
   async postStatus(agentVersion: string): Promise<void> {
+    await this.io();
     this.calls.postStatus.push(agentVersion);
     this.maybeFail("postStatus");
   }
 
   async renewAgent(csr: Buffer): Promise<X509SVID> {
+    await this.io();
     this.calls.renewAgent++;
     this.maybeFail("renewAgent");
     const leaf = this.authority.signCsr(csr, this.agentSpiffeId, this.clock.now(), this.x509SvidTtlSeconds);
@@ -115,6 +118,7 @@ export class FakeServerClient implements ServerClientApi {
    * whose revision and created_at are unchanged is the cached object.
    */
   async syncAuthorizedEntries(cached: ReadonlyMap<string, Entry>): Promise<Entry[]> {
+    await this.io();
     this.calls.sync.push(this.clock.now().getTime());
     this.maybeFail("syncAuthorizedEntries");
     return this.entries.map((e) => {
@@ -124,12 +128,14 @@ export class FakeServerClient implements ServerClientApi {
   }
 
   async getBundle(): Promise<Bundle> {
+    await this.io();
     this.calls.getBundle++;
     this.maybeFail("getBundle");
     return this.bundle;
   }
 
   async getFederatedBundle(trustDomain: string): Promise<Bundle> {
+    await this.io();
     this.calls.getFederatedBundle.push(trustDomain);
     this.maybeFail("getFederatedBundle");
     const b = this.federated.get(trustDomain);
@@ -138,6 +144,7 @@ export class FakeServerClient implements ServerClientApi {
   }
 
   async newX509Svids(params: readonly { entryId: string; csr: Buffer }[]): Promise<X509SvidResult[]> {
+    await this.io();
     this.calls.newX509Svids.push(params.map((p) => p.entryId));
     this.maybeFail("newX509Svids");
     const byId = new Map(this.entries.map((e) => [e.id, e]));
@@ -153,6 +160,7 @@ export class FakeServerClient implements ServerClientApi {
   }
 
   async newJwtSvid(entryId: string, audience: readonly string[]): Promise<JWTSVID> {
+    await this.io();
     this.calls.newJwtSvid.push({ entryId, audience: [...audience] });
     this.maybeFail("newJwtSvid");
     const entry = this.entries.find((e) => e.id === entryId);
@@ -166,6 +174,11 @@ export class FakeServerClient implements ServerClientApi {
   private x509Svid(leaf: Buffer, id: string, hint: string): X509SVID {
     const url = new URL(id);
     return { certChain: [leaf], id: { trustDomain: url.host, path: url.pathname }, expiresAt: 0n, hint };
+  }
+
+  /** A network call yields to the event loop; so does this double, so a loop that never sleeps cannot starve the test. */
+  private io(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   private maybeFail(method: Method): void {
