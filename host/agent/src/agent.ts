@@ -5,10 +5,9 @@
  * order on stop. PermissionDenied details from the server drive what the
  * agent does next, as the stock agent: re-attest, or drop its SVID and stop.
  */
-import { createWriteStream, writeFileSync } from "node:fs";
 import { X509Certificate, createPublicKey } from "node:crypto";
 import type { Catalog, Clock, LevelledLogger, Logger } from "@signet/host-common";
-import { catalogFromConfig, createLogger, HealthListener, parseLogLevel, permissionDeniedReason, systemClock } from "@signet/host-common";
+import { catalogFromConfig, HealthListener, permissionDeniedReason, processLogger, systemClock } from "@signet/host-common";
 import { type CallContext, Code, RpcError } from "@signet/proto";
 import type { Bundle } from "@signet/proto/spire/api/types/bundle";
 import { PermissionDeniedDetails_Reason } from "@signet/proto/spire/api/types/status";
@@ -330,14 +329,7 @@ function spiffeIdOfCert(der: Buffer): string {
 
 /** The process logger from log_level / log_format / log_file. */
 export function agentLogger(config: AgentConfig): LevelledLogger {
-  const level = config.logLevel === "PANIC" || config.logLevel === "FATAL" ? "error" : parseLogLevel(config.logLevel);
-  let write: ((line: string) => void) | undefined;
-  if (config.logFile) {
-    writeFileSync(config.logFile, "", { flag: "a" });
-    const stream = createWriteStream(config.logFile, { flags: "a" });
-    write = (line) => void stream.write(line);
-  }
-  return createLogger({ level, format: config.logFormat, ...(write ? { write } : {}) });
+  return processLogger(config);
 }
 
 function dirOf(path: string): string {

@@ -4,9 +4,7 @@
  * agent.conf loading, then the daemon until SIGINT/SIGTERM or until the
  * agent stops itself (banned, SVID rejected): exit 1 with one line then.
  */
-import { access } from "node:fs/promises";
-import path from "node:path";
-import { type CliEnv, errorText, FlagSet, parseFlags } from "@signet/host-common";
+import { type CliEnv, errorText, FlagSet, missingConfigError, parseFlags } from "@signet/host-common";
 import type { AgentFlagOverrides } from "./config/agent-config.js";
 import { loadAgentConfig } from "./config/load.js";
 
@@ -53,16 +51,6 @@ function runFlagSet(name: string) {
       return { configPath: config.value === "" ? defaultConfigPath : config.value, expandEnv: expandEnv.value, overrides: o };
     },
   };
-}
-
-async function missingConfigError(configPath: string): Promise<string | undefined> {
-  try {
-    await access(configPath);
-    return undefined;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") return undefined;
-    return `could not find config file ${path.resolve(configPath)}: please use the -config flag`;
-  }
 }
 
 export async function runAgentCommand(args: readonly string[], env: Pick<CliEnv, "stdout" | "stderr">): Promise<number> {

@@ -10,3 +10,6 @@ export * from "./rpc/permission-denied.js";
 export * from "./cli/index.js";
 export * from "./clock/clock.js";
 export * from "./logger-api/index.js";
+export * from "./socket/unix-socket.js";
+export * from "./log/process-logger.js";
+export * from "./config/health-checks.js";

@@ -5,10 +5,8 @@
  * is stopped by `stop()`, after the endpoints have drained, so no write is
  * cut off half way.
  */
-import { writeFileSync } from "node:fs";
-import { createWriteStream } from "node:fs";
 import type { Catalog, LevelledLogger } from "@signet/host-common";
-import { catalogFromConfig, createLogger, HealthListener, parseLogLevel } from "@signet/host-common";
+import { catalogFromConfig, HealthListener, processLogger } from "@signet/host-common";
 import type { ServiceRegistration } from "@signet/proto";
 import { agentService } from "./api/agent/v1/service.js";
 import { bundleService } from "./api/bundle/v1/service.js";
@@ -238,14 +236,7 @@ async function startCa(config: ServerConfig, plugins: ServerPlugins, clock: Cloc
 
 /** The process logger from log_level / log_format / log_file. */
 export function serverLogger(config: ServerConfig): LevelledLogger {
-  const level = config.logLevel === "PANIC" || config.logLevel === "FATAL" ? "error" : parseLogLevel(config.logLevel);
-  let write: ((line: string) => void) | undefined;
-  if (config.logFile) {
-    writeFileSync(config.logFile, "", { flag: "a" });
-    const stream = createWriteStream(config.logFile, { flags: "a" });
-    write = (line) => void stream.write(line);
-  }
-  return createLogger({ level, format: config.logFormat, ...(write ? { write } : {}) });
+  return processLogger(config);
 }
 
 function dirOf(path: string): string {

@@ -1,4 +1,5 @@
 import type { ConfigSource, ConfigValue } from "@signet/config";
+import type { HealthChecksConfig } from "@signet/host-common";
 import type { TrustDomain } from "@signet/spiffe";
 
 export type WorkloadKeyType = "ec-p256" | "ec-p384" | "rsa-2048";
@@ -40,13 +41,7 @@ export interface AgentConfig {
   readonly logLevel: string;
   readonly logFormat: "text" | "json";
   readonly logFile?: string;
-  readonly healthChecks: {
-    readonly listenerEnabled: boolean;
-    readonly bindAddress: string;
-    readonly bindPort: number;
-    readonly livePath: string;
-    readonly readyPath: string;
-  };
+  readonly healthChecks: HealthChecksConfig;
   /** The `plugins { … }` node, for the catalog. */
   readonly plugins?: ConfigValue;
   /** The parsed text, so plugin errors carry line numbers. */

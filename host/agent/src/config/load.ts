@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Infer } from "@signet/config";
 import { ConfigError, decode } from "@signet/config";
-import { applyFlagOverrides, loadConfigFile } from "@signet/host-common";
+import { applyFlagOverrides, healthChecksConfig, loadConfigFile } from "@signet/host-common";
 import { TrustDomain, TrustDomainError } from "@signet/spiffe";
 import type { AgentConfig, AgentFlagOverrides, LoadOptions, TrustBundleSource, WorkloadKeyType } from "./agent-config.js";
 import { agentFile } from "./schema.js";
@@ -49,11 +49,6 @@ export function agentConfigFromFile(file: Infer<typeof agentFile>, origin: { pat
   if (a.availability_target !== undefined && a.availability_target < 24 * 3600_000) {
     throw new ConfigError({ path: "agent.availability_target", detail: "must be at least 24h" });
   }
-  const health = file.health_checks;
-  const bindPort = health ? Number.parseInt(health.bind_port, 10) : 80;
-  if (!Number.isInteger(bindPort) || bindPort < 0 || bindPort > 65535) {
-    throw new ConfigError({ path: "health_checks.bind_port", detail: `invalid port ${JSON.stringify(health?.bind_port)}` });
-  }
 
   const ignoredKeys: string[] = [];
   if (a.trust_bundle_spiffe_workload_api !== undefined) ignoredKeys.push("agent.trust_bundle_spiffe_workload_api");
@@ -87,13 +82,7 @@ export function agentConfigFromFile(file: Infer<typeof agentFile>, origin: { pat
     logLevel: a.log_level.toUpperCase(),
     logFormat: a.log_format.toLowerCase() as "text" | "json",
     ...(a.log_file !== undefined && a.log_file !== "" ? { logFile: a.log_file } : {}),
-    healthChecks: {
-      listenerEnabled: health?.listener_enabled ?? false,
-      bindAddress: health?.bind_address ?? "localhost",
-      bindPort,
-      livePath: health?.live_path ?? "/live",
-      readyPath: health?.ready_path ?? "/ready",
-    },
+    healthChecks: healthChecksConfig(file.health_checks),
     ...(file.plugins !== undefined ? { plugins: file.plugins } : {}),
     ...(origin.source !== undefined ? { source: origin.source } : {}),
     ignoredKeys,

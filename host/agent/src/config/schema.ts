@@ -5,6 +5,7 @@
  * logged at start-up rather than silently ignored.
  */
 import { bool, duration, int, list, object, oneOf, raw, str } from "@signet/config";
+import { healthChecksSection } from "@signet/host-common";
 
 export const logLevelSchema = oneOf(["PANIC", "FATAL", "ERROR", "WARN", "INFO", "DEBUG", "TRACE"], { ignoreCase: true });
 
@@ -72,14 +73,6 @@ export const agentSection = object({
   profiling_freq: int().optional(),
   profiling_names: list(str()).default([]),
   experimental: experimental.optional(),
-});
-
-export const healthChecksSection = object({
-  listener_enabled: bool().default(false),
-  bind_address: str().default("localhost"),
-  bind_port: str().default("80"),
-  live_path: str().default("/live"),
-  ready_path: str().default("/ready"),
 });
 
 export const agentFile = object({

@@ -25,3 +25,4 @@ export {
   protoJsonValue,
 } from "./print/protojson.js";
 export { goLocalString, goRfc3339Utc, goUtcString } from "./print/time.js";
+export { missingConfigError } from "./config-file.js";

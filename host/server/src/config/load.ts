@@ -5,7 +5,7 @@
  */
 import type { Infer } from "@signet/config";
 import { ConfigError, decode } from "@signet/config";
-import { applyFlagOverrides, loadConfigFile } from "@signet/host-common";
+import { applyFlagOverrides, healthChecksConfig, loadConfigFile } from "@signet/host-common";
 import { TrustDomain, TrustDomainError } from "@signet/spiffe";
 import { serverFile } from "./schema.js";
 import type { KeyType, LoadOptions, ServerConfig, ServerFlagOverrides } from "./server-config.js";
@@ -39,11 +39,6 @@ export function fromFile(file: Infer<typeof serverFile>, origin: { path: string;
   if (seconds(s.default_jwt_svid_ttl) <= 0) throw new ConfigError({ path: "server.default_jwt_svid_ttl", detail: "must be positive" });
   for (const id of s.admin_ids) {
     if (!id.startsWith("spiffe://")) throw new ConfigError({ path: "server.admin_ids", detail: `invalid admin SPIFFE ID ${JSON.stringify(id)}` });
-  }
-  const health = file.health_checks;
-  const bindPort = health ? Number.parseInt(health.bind_port, 10) : 80;
-  if (!Number.isInteger(bindPort) || bindPort < 0 || bindPort > 65535) {
-    throw new ConfigError({ path: "health_checks.bind_port", detail: `invalid port ${JSON.stringify(health?.bind_port)}` });
   }
   const ignoredKeys: string[] = [];
   if (s.federation?.bundle_endpoint) ignoredKeys.push("server.federation.bundle_endpoint");
@@ -80,13 +75,7 @@ export function fromFile(file: Infer<typeof serverFile>, origin: { path: string;
     rateLimit: { attestation: s.ratelimit?.attestation ?? true, signing: s.ratelimit?.signing ?? true },
     agentIdAsSelector: s.experimental?.agent_spiffe_id_as_selector ?? false,
     pruneEventsOlderThanSeconds: seconds(s.experimental?.prune_events_older_than ?? 12 * 3600_000),
-    healthChecks: {
-      listenerEnabled: health?.listener_enabled ?? false,
-      bindAddress: health?.bind_address ?? "localhost",
-      bindPort,
-      livePath: health?.live_path ?? "/live",
-      readyPath: health?.ready_path ?? "/ready",
-    },
+    healthChecks: healthChecksConfig(file.health_checks),
     ...(file.plugins !== undefined ? { plugins: file.plugins } : {}),
     ...(origin.source !== undefined ? { source: origin.source } : {}),
     ignoredKeys,

@@ -5,6 +5,7 @@
  * `unsupported.ts` and logged at start-up rather than silently ignored.
  */
 import { bool, duration, int, list, map, object, oneOf, raw, str } from "@signet/config";
+import { healthChecksSection } from "@signet/host-common";
 
 const keyType = oneOf(["ec-p256", "ec-p384", "rsa-2048", "rsa-4096"]);
 
@@ -83,14 +84,6 @@ export const serverSection = object({
   federation,
   experimental: experimental.optional(),
   cache_reload_interval: duration().optional(),
-});
-
-export const healthChecksSection = object({
-  listener_enabled: bool().default(false),
-  bind_address: str().default("localhost"),
-  bind_port: str().default("80"),
-  live_path: str().default("/live"),
-  ready_path: str().default("/ready"),
 });
 
 export const serverFile = object({

@@ -1,4 +1,5 @@
 import type { ConfigSource, ConfigValue } from "@signet/config";
+import type { HealthChecksConfig } from "@signet/host-common";
 import type { TrustDomain } from "@signet/spiffe";
 
 export type KeyType = "ec-p256" | "ec-p384" | "rsa-2048" | "rsa-4096";
@@ -34,13 +35,7 @@ export interface ServerConfig {
   readonly agentIdAsSelector: boolean;
   /** experimental.prune_events_older_than: change-feed retention. */
   readonly pruneEventsOlderThanSeconds: number;
-  readonly healthChecks: {
-    readonly listenerEnabled: boolean;
-    readonly bindAddress: string;
-    readonly bindPort: number;
-    readonly livePath: string;
-    readonly readyPath: string;
-  };
+  readonly healthChecks: HealthChecksConfig;
   /** The `plugins { … }` node, for the catalog. */
   readonly plugins?: ConfigValue;
   /** The parsed text, so plugin errors carry line numbers. */

@@ -1,3 +1,2 @@
-export { startUdsServer, type UdsServer, type UdsServerOptions } from "./uds-server.js";
+export { publicSocketMode, startUdsServer, type UdsServer, type UdsServerOptions } from "./uds-server.js";
 export { PeerTracker, peerTrackerMissing } from "./peer-tracker.js";
-export { publicSocketMode } from "./socket-path.js";

@@ -13,7 +13,10 @@ import type { ServiceRegistration } from "@signet/proto";
 import { type Logger, nullLogger } from "@signet/host-common";
 import { type PeerProcess, readPeer as readKernelPeer } from "../peer/index.js";
 import { PeerTracker } from "./peer-tracker.js";
-import { prepareSocketPath, publicSocketMode, removeSocketFile, restrictSocket } from "./socket-path.js";
+import { prepareSocketPath, removeSocketFile, restrictSocket } from "@signet/host-common";
+
+/** SPIRE's os.ModePerm for the public Workload API socket: any local process may call it. */
+export const publicSocketMode = 0o777;
 
 export interface UdsServerOptions {
   /** Absolute path of the socket file. */

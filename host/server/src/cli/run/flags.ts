@@ -1,6 +1,4 @@
 /** SPIRE's `run`/`validate` flags, turned into ServerFlagOverrides. */
-import { access } from "node:fs/promises";
-import path from "node:path";
 import { FlagSet } from "@signet/host-common";
 import type { ServerFlagOverrides } from "../../config/server-config.js";
 
@@ -43,13 +41,4 @@ export function runFlagSet(name: string) {
   };
 }
 
-/** SPIRE's ParseFile wording for a config file that is not there. */
-export async function missingConfigError(configPath: string): Promise<string | undefined> {
-  try {
-    await access(configPath);
-    return undefined;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") return undefined;
-    return `could not find config file ${path.resolve(configPath)}: please use the -config flag`;
-  }
-}
+export { missingConfigError } from "@signet/host-common";

@@ -1,8 +1,9 @@
 /**
- * The socket file's side of a Unix-socket endpoint, as SPIRE's agent does
- * it: parent directories created (0755) when missing, a leftover socket
- * removed before binding, and the socket chmod'ed after binding (0777 for the
- * public Workload API socket, which any local process may call).
+ * The socket file's side of a Unix-socket endpoint, as SPIRE's server and
+ * agent do it: parent directories created when missing (the agent's public
+ * socket 0755, the server's private one 0750), a leftover socket removed
+ * before binding, and the socket chmod'ed after binding (0777 for the
+ * agent's public Workload API socket, 0770 for the server's local API).
  *
  * Unlike SPIRE we refuse to delete a path that is not a socket, or a socket
  * that a live server still answers on: both are configuration mistakes that
@@ -12,12 +13,9 @@ import { chmod, lstat, mkdir, unlink } from "node:fs/promises";
 import { connect } from "node:net";
 import { dirname } from "node:path";
 
-/** SPIRE's os.ModePerm for the public socket. */
-export const publicSocketMode = 0o777;
-
-export async function prepareSocketPath(path: string): Promise<void> {
+export async function prepareSocketPath(path: string, options: { dirMode?: number } = {}): Promise<void> {
   try {
-    await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+    await mkdir(dirname(path), { recursive: true, mode: options.dirMode ?? 0o755 });
   } catch (err) {
     throw new Error(`unable to create socket directory: ${messageOf(err)}`);
   }
