@@ -92,6 +92,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
     const svid = new ServerSvidRotator({ ca, keyType: config.caKeyType, clock, log: log.with({ subsystem_name: "svid_rotator" }) });
     await svid.initialize();
+    svid.start();
     stoppers.push({ name: "server-svid-rotator", stop: () => svid.stop() });
 
     const entries = new EntryCache({

@@ -47,7 +47,11 @@ export async function syncAuthorizedEntries(
     if (first.entryRevisions.length === 0) {
       call.end();
       await drain(replies);
-      return first.entries;
+      // Unchanged entries keep their cached objects, so the cache sees no change and wakes nobody.
+      return first.entries.map((e) => {
+        const have = cached.get(e.id);
+        return have && have.revisionNumber === e.revisionNumber && have.createdAt === e.createdAt ? have : e;
+      });
     }
     if (first.entries.length > 0) throw protocolError("entries in a revision page");
 

@@ -98,8 +98,13 @@ export class AgentCache {
   }
 
   setEntries(entries: readonly Entry[]): void {
-    const next = new Map(entries.map((e) => [e.id, e]));
-    const changed = next.size !== this.entries.size || entries.some((e) => this.entries.get(e.id) !== e);
+    // An entry with the same revision and creation time is the same entry: keep the cached object.
+    const same = (a: Entry | undefined, b: Entry) => a !== undefined && (a === b || (a.revisionNumber === b.revisionNumber && a.createdAt === b.createdAt));
+    const next = new Map(entries.map((e) => {
+      const have = this.entries.get(e.id);
+      return [e.id, have && same(have, e) ? have : e];
+    }));
+    const changed = next.size !== this.entries.size || [...next].some(([id, e]) => this.entries.get(id) !== e);
     if (!changed) return;
     this.entries = next;
     this.index = new EntryIndex(next);

@@ -51,6 +51,10 @@ export class Manager {
   private readonly jwt: JwtSvidCache;
   private lastSync = 0;
   private syncing: Promise<void> | undefined;
+  /** After a failed pass, nothing (not even a due rotation) runs before this instant. */
+  private retryAt = 0;
+  /** Entries the server refused: not asked for again before this instant (the next full sync). */
+  private readonly refusedUntil = new Map<string, number>();
 
   constructor(private readonly options: ManagerOptions) {
     this.jwt = new JwtSvidCache(options.jwtSvidCacheMaxSize);
@@ -112,7 +116,7 @@ export class Manager {
     let nextSync = clock.now().getTime() + jittered(syncIntervalMs);
     while (!this.abort.signal.aborted) {
       const now = clock.now().getTime();
-      const due = Math.min(nextSync, this.earliestRotation());
+      const due = Math.max(this.retryAt, Math.min(nextSync, this.earliestRotation()));
       if (due > now) {
         const woken = new AbortController();
         const onAbort = () => woken.abort();
@@ -131,6 +135,7 @@ export class Manager {
           backoff = 0;
           nextSync = clock.now().getTime() + jittered(syncIntervalMs);
         }
+        this.retryAt = 0;
       } catch (e) {
         this.options.log.error("Synchronization failed", { error: messageOf(e) });
         if (!(await this.options.onSyncError(e))) return;
@@ -138,6 +143,7 @@ export class Manager {
         // With nothing cached yet, keep trying at the normal pace (SPIRE clamps back to the interval).
         if (this.options.cache.svidCount === 0) backoff = syncIntervalMs;
         nextSync = clock.now().getTime() + backoff;
+        this.retryAt = nextSync;
       }
     }
   }
@@ -146,6 +152,8 @@ export class Manager {
   private async pass(full: boolean): Promise<void> {
     const { cache, client, log } = this.options;
     if (full) {
+      // Refused entries are asked for again at every full sync, not in between.
+      this.refusedUntil.clear();
       const entries = (await client.syncAuthorizedEntries(cache.entryMap)).filter((e) => this.usable(e));
       cache.setEntries(entries);
       const own = await client.getBundle();
@@ -212,11 +220,13 @@ export class Manager {
         due.push(e);
       }
     };
-    for (const id of cache.takeWanted()) push(cache.entryMap.get(id));
+    const refused = (id: string) => (this.refusedUntil.get(id) ?? 0) > now;
+    for (const id of cache.takeWanted()) if (!refused(id)) push(cache.entryMap.get(id));
     const subscribed = cache.subscribedEntries();
-    for (const id of subscribed) if (!cache.svidOf(id)) push(cache.entryMap.get(id));
+    for (const id of subscribed) if (!cache.svidOf(id) && !refused(id)) push(cache.entryMap.get(id));
     let held = cache.svidCount;
     for (const e of cache.entryMap.values()) {
+      if (refused(e.id)) continue;
       const svid = cache.svidOf(e.id);
       if (svid) {
         if (svid.revision !== e.revisionNumber || now >= svid.rotateAt || chainsTo(svid.chain, tainted)) push(e);
@@ -254,8 +264,10 @@ export class Manager {
       const { entry, key } = keys[i]!;
       if (!r.svid) {
         this.options.log.warn("Server refused an X509-SVID", { entry_id: entry.id, code: r.error?.code, error: r.error?.message });
+        this.refusedUntil.set(entry.id, this.options.clock.now().getTime() + this.options.syncIntervalMs);
         return;
       }
+      this.refusedUntil.delete(entry.id);
       const validity = validityOf(r.svid.certChain[0]!);
       out.push({
         entryId: entry.id,
@@ -265,7 +277,7 @@ export class Manager {
         privateKey: key.privateKey,
         keyDer: key.privateKey.export({ type: "pkcs8", format: "der" }),
         validity,
-        rotateAt: rotationTime(validity, Math.random(), this.options.availabilityTargetMs),
+        rotateAt: rotationTime(validity, Math.random(), this.options.availabilityTargetMs, this.options.clock.now().getTime()),
       });
     });
     this.options.log.debug("Minted X509-SVIDs", { count: out.length, requested: entries.length });
@@ -274,7 +286,10 @@ export class Manager {
 
   private earliestRotation(): number {
     let t = Number.POSITIVE_INFINITY;
-    for (const s of this.options.cache.allSvids()) if (s.rotateAt < t) t = s.rotateAt;
+    for (const s of this.options.cache.allSvids()) {
+      const at = Math.max(s.rotateAt, this.refusedUntil.get(s.entryId) ?? 0);
+      if (at < t) t = at;
+    }
     return t;
   }
 }

@@ -92,7 +92,7 @@ export class AgentSvid {
       next = { chain, privateKey: key.privateKey, reattestable: false };
     }
     await this.options.storage.storeSvid(next);
-    this.state = this.stateOf(next);
+    this.state = this.stateOf(next, this.options.clock.now().getTime());
     this.forced = false;
     log.info("Agent SVID rotated", { expires_at: new Date(this.state.validity.notAfter).toISOString() });
     this.options.onRotated(this.state);
@@ -122,8 +122,9 @@ export class AgentSvid {
     }
   }
 
-  private stateOf(s: { chain: readonly Buffer[]; privateKey: KeyObject; reattestable: boolean }): AgentSvidState {
+  /** `receivedAt`: when a fresh SVID arrived (its lifetime counts from then, not from the back-dated notBefore). */
+  private stateOf(s: { chain: readonly Buffer[]; privateKey: KeyObject; reattestable: boolean }, receivedAt?: number): AgentSvidState {
     const validity = validityOf(s.chain[0]!);
-    return { ...s, validity, rotateAt: rotationTime(validity, Math.random(), this.options.availabilityTargetMs) };
+    return { ...s, validity, rotateAt: rotationTime(validity, Math.random(), this.options.availabilityTargetMs, receivedAt) };
   }
 }

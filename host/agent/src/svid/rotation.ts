@@ -14,9 +14,16 @@ export interface Validity {
 
 const minRenewalGapMs = 12 * 3600_000;
 
-/** The instant (ms) from which `v` should be rotated; `jitter` in [0, 1) (random per SVID). */
-export function rotationTime(v: Validity, jitter: number, availabilityTargetMs?: number): number {
-  const lifetime = v.notAfter - v.notBefore;
+/**
+ * The instant (ms) from which `v` should be rotated; `jitter` in [0, 1)
+ * (random per SVID). `receivedAt`, when given, counts as the start of the
+ * lifetime if it is later than notBefore: SVIDs are back-dated (10 s), and
+ * for short TTLs half of the back-dated lifetime would already be over on
+ * arrival, rotating again at once.
+ */
+export function rotationTime(v: Validity, jitter: number, availabilityTargetMs?: number, receivedAt?: number): number {
+  const start = receivedAt !== undefined ? Math.min(Math.max(v.notBefore, receivedAt), v.notAfter) : v.notBefore;
+  const lifetime = v.notAfter - start;
   if (availabilityTargetMs !== undefined && lifetime - availabilityTargetMs > minRenewalGapMs) {
     return v.notAfter - availabilityTargetMs;
   }
