@@ -117,20 +117,23 @@ export interface TestAgentOptions {
   readonly extraAgentConfig?: string;
   /** Serve the admin API on <dir>/admin/admin.sock. */
   readonly adminSocket?: boolean;
+  /** insecure_bootstrap instead of trust_bundle_path. */
+  readonly insecureBootstrap?: boolean;
   readonly log?: LevelledLogger;
 }
 
 /** agent.conf text for an agent of `server` (memory KeyManager, unix WorkloadAttestor). */
-export async function agentConfigText(server: TestServer, dir: string, token: string | undefined, extra = "", nodeAttestor = 'NodeAttestor "join_token" {}'): Promise<string> {
+export async function agentConfigText(server: TestServer, dir: string, token: string | undefined, extra = "", nodeAttestor = 'NodeAttestor "join_token" {}', insecureBootstrap = false): Promise<string> {
   const bundlePath = join(dir, "bundle.pem");
   writeFileSync(bundlePath, await server.bundlePem());
+  const trust = insecureBootstrap ? "insecure_bootstrap = true" : `trust_bundle_path = "${bundlePath}"`;
   return `agent {
     trust_domain = "${server.trustDomain}"
     server_address = "127.0.0.1"
     server_port = ${server.server.tcpPort}
     socket_path = "${join(dir, "public", "api.sock")}"
     data_dir = "${join(dir, "data")}"
-    trust_bundle_path = "${bundlePath}"
+    ${trust}
 ${token !== undefined ? `    join_token = "${token}"\n` : ""}${extra}
 }
 plugins {
@@ -145,7 +148,7 @@ export async function startTestAgent(server: TestServer, options: TestAgentOptio
   const dir = mkdtempSync(join(tmpdir(), "signet-agent-"));
   const path = join(dir, "agent.conf");
   const admin = options.adminSocket ? `    admin_socket_path = "${join(dir, "admin", "admin.sock")}"\n` : "";
-  writeFileSync(path, await agentConfigText(server, dir, options.token, admin + (options.extraAgentConfig ?? ""), options.nodeAttestor));
+  writeFileSync(path, await agentConfigText(server, dir, options.token, admin + (options.extraAgentConfig ?? ""), options.nodeAttestor, options.insecureBootstrap));
   const config = await loadAgentConfig(path);
   const agent = await startAgent(config, { log: options.log ?? createLogger({ level: "warn" }) });
   return { agent, socketPath: config.socketPath, dir };

@@ -174,6 +174,7 @@ export async function startAgent(config: AgentConfig, options: StartOptions = {}
       x509SvidCacheMaxSize: config.x509SvidCacheMaxSize,
       disableX509SvidPrefetch: config.disableX509SvidPrefetch,
       jwtSvidCacheMaxSize: config.jwtSvidCacheMaxSize,
+      jwtSvidCacheHitTimeoutMs: config.jwtSvidCacheHitTimeoutMs,
       ...(config.availabilityTargetMs !== undefined ? { availabilityTargetMs: config.availabilityTargetMs } : {}),
       onAgentSvidTainted: (tainted) => {
         const chain = svid.current().chain.map((d) => new X509Certificate(d));

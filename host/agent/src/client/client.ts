@@ -111,8 +111,8 @@ export class ServerClient {
     });
   }
 
-  async newJwtSvid(entryId: string, audience: readonly string[]): Promise<JWTSVID> {
-    const res = await this.call((api) => api.svid.newJwtsvid({ entryId, audience: [...audience] }, { deadline: rpcTimeoutMs }));
+  async newJwtSvid(entryId: string, audience: readonly string[], timeoutMs = rpcTimeoutMs): Promise<JWTSVID> {
+    const res = await this.call((api) => api.svid.newJwtsvid({ entryId, audience: [...audience] }, { deadline: timeoutMs }));
     const svid = res.svid;
     if (!svid || svid.token === "") throw new RpcError(Code.INTERNAL, "JWTSVID response missing token");
     if (svid.issuedAt === 0n || svid.expiresAt === 0n || svid.issuedAt > svid.expiresAt) {

@@ -36,6 +36,8 @@ export interface ManagerOptions {
   readonly x509SvidCacheMaxSize: number;
   readonly disableX509SvidPrefetch: boolean;
   readonly jwtSvidCacheMaxSize: number;
+  /** experimental.jwt_svid_cache_hit_timeout: the call's deadline when a still-valid cached token can stand in. */
+  readonly jwtSvidCacheHitTimeoutMs?: number;
   readonly availabilityTargetMs?: number;
   /** The agent SVID chains to a tainted authority. */
   readonly onAgentSvidTainted: (tainted: readonly X509Certificate[]) => void;
@@ -95,12 +97,13 @@ export class Manager {
     const now = this.options.clock.now().getTime();
     const fresh = this.jwt.fresh(key, now);
     if (fresh) return fresh.token;
+    const fallback = this.jwt.valid(key, now);
     try {
-      const svid = await this.options.client.newJwtSvid(entry.id, audience);
+      const svid = await this.options.client.newJwtSvid(entry.id, audience, fallback ? (this.options.jwtSvidCacheHitTimeoutMs ?? 30_000) : undefined);
       this.jwt.put(key, { token: svid.token, issuedAt: Number(svid.issuedAt), expiresAt: Number(svid.expiresAt) });
       return svid.token;
     } catch (e) {
-      const stale = this.jwt.valid(key, now);
+      const stale = fallback;
       if (stale) {
         this.options.log.warn("Could not fetch a new JWT-SVID; serving the cached one", { spiffe_id: spiffeId, error: messageOf(e) });
         return stale.token;

@@ -5,6 +5,8 @@
  * relayed to the NodeAttestor plugin, then GetBundle on the same connection.
  * A join token is sent as type `join_token` and must not draw a challenge.
  */
+import { X509Certificate } from "node:crypto";
+import { connect } from "node:tls";
 import { Channel } from "@grpc/grpc-js";
 import type { AgentNodeAttestorFacade } from "@signet/host-common";
 import { Code, createClient, RpcError } from "@signet/proto";
@@ -13,7 +15,7 @@ import { BundleService } from "@signet/proto/spire/api/server/bundle/v1/bundle";
 import type { Bundle } from "@signet/proto/spire/api/types/bundle";
 import { createCsr, type TrustDomain } from "@signet/spiffe";
 import { channelOptions, dialTarget, rpcTimeoutMs } from "../../client/client.js";
-import { serverCredentials } from "../../client/server-tls.js";
+import { serverCredentials, serverId } from "../../client/server-tls.js";
 import { generateKey } from "../../keys/keys.js";
 import type { StoredSvid } from "../../storage/storage.js";
 
@@ -36,6 +38,8 @@ export interface Attested {
 }
 
 export async function attestNode(options: AttestOptions): Promise<Attested> {
+  // Without a bundle nothing checks the chain; still make sure the peer is the server (SPIRE's insecure_bootstrap).
+  if (options.roots.length === 0) await checkServerLeaf(options.address, options.trustDomain);
   const key = generateKey("ec-p256");
   const csr = createCsr({ privateKey: key.privateKey, spki: key.spki });
   const channel = new Channel(dialTarget(options.address), serverCredentials(options.trustDomain, options.roots), channelOptions(options.trustDomain));
@@ -71,4 +75,23 @@ export async function attestNode(options: AttestOptions): Promise<Attested> {
   } finally {
     channel.close();
   }
+}
+
+/** insecure_bootstrap: the server's leaf must carry exactly one URI SAN, `spiffe://<td>/spire/server`. */
+function checkServerLeaf(address: string, trustDomain: TrustDomain): Promise<void> {
+  const i = address.lastIndexOf(":");
+  const host = address.slice(0, i).replace(/^\[|\]$/g, "");
+  const port = Number(address.slice(i + 1));
+  const expected = serverId(trustDomain);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, rejectUnauthorized: false, ALPNProtocols: ["h2"], servername: trustDomain.name, timeout: rpcTimeoutMs }, () => {
+      const raw = socket.getPeerCertificate().raw;
+      socket.destroy();
+      const uris = raw ? (new X509Certificate(raw).subjectAltName ?? "").split(", ").filter((n) => n.startsWith("URI:")) : [];
+      if (uris.length === 1 && uris[0] === `URI:${expected}`) resolve();
+      else reject(new RpcError(Code.UNAVAILABLE, `insecure bootstrap: server certificate does not name ${expected} (found ${uris.join(", ") || "no URI SAN"})`));
+    });
+    socket.once("timeout", () => socket.destroy(new Error("timed out")));
+    socket.once("error", (e) => reject(new RpcError(Code.UNAVAILABLE, `insecure bootstrap: cannot reach the server: ${e.message}`)));
+  });
 }
