@@ -33,7 +33,10 @@ describe("insecure_bootstrap", () => {
       address: `127.0.0.1:${server.server.tcpPort}`,
       roots: [],
       attestor: { kind: "join_token", token: await server.joinToken() },
-    }).catch((e: unknown) => e as Error);
+    }).then(
+      () => new Error("attested"),
+      (e: unknown) => e as Error,
+    );
     expect(err.message).toContain("does not name spiffe://other.org/spire/server");
   });
 });
