@@ -121,8 +121,14 @@ export class AgentCache {
     const same = (a: Bundle | undefined, b: Bundle | undefined) => a !== undefined && b !== undefined && bundleEquals(a, b);
     const fedSame = federated.size === this.federated.size && [...federated].every(([td, b]) => same(this.federated.get(td), b));
     if (same(this.bundle, own) && fedSame) return;
-    this.bundle = own;
-    this.federated = new Map(federated);
+    // Equal bundles keep their objects, so streams that compare by identity see no change.
+    if (!same(this.bundle, own)) this.bundle = own;
+    const next = new Map<string, Bundle>();
+    for (const [td, b] of federated) {
+      const have = this.federated.get(td);
+      next.set(td, have && same(have, b) ? have : b);
+    }
+    this.federated = next;
     for (const s of this.subscribers) this.bump(s);
   }
 

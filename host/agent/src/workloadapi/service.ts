@@ -49,6 +49,11 @@ export function workloadApiService(deps: WorkloadApiDeps): ServiceRegistration {
       while (!ctx.signal.aborted) {
         const changed = sub.changed(ctx.signal);
         const update = sub.current();
+        // The first message waits until every SVID the caller is entitled to is cached (SPIRE's rule).
+        if (!last && update.pending > 0) {
+          await changed;
+          continue;
+        }
         if (!last || !same(last, update)) {
           const msg = render(update);
           if (msg !== undefined) {
@@ -84,7 +89,7 @@ export function workloadApiService(deps: WorkloadApiDeps): ServiceRegistration {
           const unauthenticated = u.identities.length === 0;
           if (unauthenticated && u.pending > 0) return undefined;
           if (unauthenticated && !deps.allowUnauthenticatedVerifiers) throw noIdentity();
-          return x509BundlesResponse(u.bundle, unauthenticated ? new Map() : cache.federatedBundles);
+          return x509BundlesResponse(u.bundle, unauthenticated ? new Map() : u.federatedBundles);
         },
         (a, b) => a.bundle === b.bundle && a.identities.length > 0 === b.identities.length > 0 && sameMap(a.federatedBundles, b.federatedBundles),
       ),
@@ -96,7 +101,7 @@ export function workloadApiService(deps: WorkloadApiDeps): ServiceRegistration {
           const unauthenticated = u.identities.length === 0;
           if (unauthenticated && u.pending > 0) return undefined;
           if (unauthenticated && !deps.allowUnauthenticatedVerifiers) throw noIdentity();
-          return jwtBundlesResponse(u.bundle, unauthenticated ? new Map() : cache.federatedBundles);
+          return jwtBundlesResponse(u.bundle, unauthenticated ? new Map() : u.federatedBundles);
         },
         (a, b) => a.bundle === b.bundle && a.identities.length > 0 === b.identities.length > 0 && sameMap(a.federatedBundles, b.federatedBundles),
       ),
@@ -113,8 +118,8 @@ export function workloadApiService(deps: WorkloadApiDeps): ServiceRegistration {
       }
       const selectors = await deps.attestCaller(ctx);
       let entries = cache.matchingEntries(selectors).sort((a, b) => (a.id < b.id ? -1 : 1));
-      if (req.spiffeId !== "") entries = entries.filter((e) => spiffeIdOf(e) === req.spiffeId);
       entries = dedupeHints(entries);
+      if (req.spiffeId !== "") entries = entries.filter((e) => spiffeIdOf(e) === req.spiffeId);
       if (entries.length === 0) throw noIdentity();
       const svids = [];
       for (const entry of entries) {
@@ -160,11 +165,13 @@ export function workloadApiService(deps: WorkloadApiDeps): ServiceRegistration {
     },
 
     // The WIT-SVID profile is not served (SPIRE answers the same way).
-    fetchWitsvid: () => {
-      throw new RpcError(Code.UNIMPLEMENTED, "method FetchWITSVID not implemented");
+    async *fetchWitsvid(_req, ctx) {
+      checkSecurityHeader(ctx.metadata);
+      throw new RpcError(Code.UNIMPLEMENTED, "fetching WIT-SVIDs is not implemented");
     },
-    fetchWitBundles: () => {
-      throw new RpcError(Code.UNIMPLEMENTED, "method FetchWITBundles not implemented");
+    async *fetchWitBundles(_req, ctx) {
+      checkSecurityHeader(ctx.metadata);
+      throw new RpcError(Code.UNIMPLEMENTED, "fetching WIT bundles is not implemented");
     },
   });
 }
