@@ -58,6 +58,8 @@ process.on("message", async (m) => {
       hr: performance.now(),
       rss: mem.rss,
       heapUsed: mem.heapUsed,
+      external: mem.external,
+      arrayBuffers: mem.arrayBuffers,
       entries: agent.cache.entryMap.size,
       svids: agent.cache.svidCount,
       subscribers: agent.cache.subscriberCount,
