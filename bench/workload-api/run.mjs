@@ -20,7 +20,9 @@
 // drift of this shared 2-core machine hits both.
 //
 // Needs `npm run build`. Usage: node bench/workload-api/run.mjs [--quick] [--profile DIR]
-//   --profile DIR   run the agent under --cpu-prof, profiles written to DIR on exit
+//   --profile DIR   run the agent under --cpu-prof, profiles written to DIR on exit. Today this
+//                   makes calls fail: the profiler's SIGPROF interrupts the agent's poll(pidfd),
+//                   which the agent takes for a dead caller ("poll(pidfd): EINTR", UNAUTHENTICATED).
 import { fork } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
