@@ -107,7 +107,6 @@ export function x509SvidRecord(ca: TestAuthority, entry: Entry, options: { now?:
     spiffeId,
     revision: entry.revisionNumber,
     chain: [...chain, ...(options.intermediates ?? [])],
-    privateKey,
     keyDer: privateKey.export({ type: "pkcs8", format: "der" }),
     validity: { notBefore, notAfter },
     rotateAt: notBefore + (notAfter - notBefore) / 2,

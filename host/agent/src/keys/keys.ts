@@ -32,9 +32,17 @@ export function generateKey(type: WorkloadKeyType): GeneratedKey {
 }
 
 function ecKey(namedCurve: "P-256" | "P-384", prefix: Buffer): GeneratedKey {
-  const { privateKey } = generateKeyPairSync("ec", { namedCurve });
-  const jwk = privateKey.export({ format: "jwk" });
-  const x = Buffer.from(jwk.x!, "base64url");
-  const y = Buffer.from(jwk.y!, "base64url");
+  // The public half comes out of key generation as a JWK. Exporting a JWK
+  // from the fresh KeyObject afterwards can deadlock Node 20 (a GC during
+  // ExportJWKEcKey waits on the lock the export holds), so never do that.
+  const { privateKey, publicKey } = generateJwkPair("ec", { namedCurve, publicKeyEncoding: { format: "jwk" } });
+  const x = Buffer.from(publicKey.x, "base64url");
+  const y = Buffer.from(publicKey.y, "base64url");
   return { privateKey, spki: Buffer.concat([prefix, Buffer.from([4]), x, y]) };
 }
+
+/** Node accepts `publicKeyEncoding: { format: "jwk" }`; @types/node 20 does not list it. */
+const generateJwkPair = generateKeyPairSync as unknown as (
+  type: "ec",
+  options: { namedCurve: string; publicKeyEncoding: { format: "jwk" } },
+) => { privateKey: KeyObject; publicKey: { x: string; y: string } };

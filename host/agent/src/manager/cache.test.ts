@@ -15,7 +15,6 @@ function record(entry: Entry, serial = 1): X509SvidRecord {
     spiffeId: `spiffe://${entry.spiffeId!.trustDomain}${entry.spiffeId!.path}`,
     revision: entry.revisionNumber,
     chain: [Buffer.from([serial])],
-    privateKey: key,
     keyDer,
     validity: { notBefore: 0, notAfter: 3_600_000 },
     rotateAt: 1_800_000,

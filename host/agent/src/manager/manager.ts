@@ -25,6 +25,12 @@ import { chainsTo, type X509SvidRecord } from "./x509-svid.js";
 
 export const maxBatchSize = 500;
 
+interface PreparedSvid {
+  readonly entry: Entry;
+  readonly csr: Buffer;
+  readonly keyDer: Buffer;
+}
+
 export interface ManagerOptions {
   readonly client: ServerClient;
   readonly cache: AgentCache;
@@ -241,33 +247,54 @@ export class Manager {
     return due;
   }
 
+  /**
+   * Mints what is due in batches, preparing the next batch (keys, CSRs)
+   * while the server signs the current one, so agent and server work side
+   * by side. The next batch is sized for the cap the current call will
+   * leave on success (a failure discards it anyway).
+   */
   private async mintDue(tainted: readonly X509Certificate[]): Promise<void> {
     const due = this.dueEntries(tainted);
-    for (let i = 0; i < due.length; ) {
-      const batch = due.slice(i, i + this.batchCap);
+    let offset = 0;
+    let next = due.length > 0 ? this.prepare(due.slice(0, this.batchCap)) : undefined;
+    while (next) {
+      const current = next;
+      offset += current.length;
+      const call = this.send(current);
+      // Observed below; marked handled now so a fast failure during the wait is not an unhandled rejection.
+      call.catch(() => {});
+      // Let the request leave before the CPU-bound preparation of the next one.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const capAfterSuccess = Math.min(maxBatchSize, this.batchCap * 2);
+      next = offset < due.length ? this.prepare(due.slice(offset, offset + capAfterSuccess)) : undefined;
       try {
-        this.options.cache.putSvids(await this.mint(batch));
-        this.batchCap = Math.min(maxBatchSize, this.batchCap * 2);
+        this.options.cache.putSvids(await call);
+        this.batchCap = capAfterSuccess;
       } catch (e) {
         this.batchCap = Math.max(1, Math.floor(this.batchCap / 2));
         throw e;
       }
-      i += batch.length;
     }
   }
 
-  private async mint(entries: readonly Entry[]): Promise<X509SvidRecord[]> {
-    const keys = entries.map((e) => {
+  /** A key and a CSR per entry; only the key's PKCS#8 DER is kept. */
+  private prepare(entries: readonly Entry[]): PreparedSvid[] {
+    return entries.map((entry) => {
       const key = generateKey(this.options.keyType);
-      return { entry: e, key, csr: createCsr({ privateKey: key.privateKey, spki: key.spki, uriSans: [spiffeIdOf(e)] }) };
+      const csr = createCsr({ privateKey: key.privateKey, spki: key.spki, uriSans: [spiffeIdOf(entry)] });
+      return { entry, csr, keyDer: key.privateKey.export({ type: "pkcs8", format: "der" }) };
     });
-    const results = await this.options.client.newX509Svids(keys.map((k) => ({ entryId: k.entry.id, csr: k.csr })));
+  }
+
+  private async send(prepared: readonly PreparedSvid[]): Promise<X509SvidRecord[]> {
+    const results = await this.options.client.newX509Svids(prepared.map((p) => ({ entryId: p.entry.id, csr: p.csr })));
     const out: X509SvidRecord[] = [];
+    const now = this.options.clock.now().getTime();
     results.forEach((r, i) => {
-      const { entry, key } = keys[i]!;
+      const { entry, keyDer } = prepared[i]!;
       if (!r.svid) {
         this.options.log.warn("Server refused an X509-SVID", { entry_id: entry.id, code: r.error?.code, error: r.error?.message });
-        this.refusedUntil.set(entry.id, this.options.clock.now().getTime() + this.options.syncIntervalMs);
+        this.refusedUntil.set(entry.id, now + this.options.syncIntervalMs);
         return;
       }
       this.refusedUntil.delete(entry.id);
@@ -277,13 +304,12 @@ export class Manager {
         spiffeId: spiffeIdOf(entry),
         revision: entry.revisionNumber,
         chain: r.svid.certChain,
-        privateKey: key.privateKey,
-        keyDer: key.privateKey.export({ type: "pkcs8", format: "der" }),
+        keyDer,
         validity,
-        rotateAt: rotationTime(validity, Math.random(), this.options.availabilityTargetMs, this.options.clock.now().getTime()),
+        rotateAt: rotationTime(validity, Math.random(), this.options.availabilityTargetMs, now),
       });
     });
-    this.options.log.debug("Minted X509-SVIDs", { count: out.length, requested: entries.length });
+    this.options.log.debug("Minted X509-SVIDs", { count: out.length, requested: prepared.length });
     return out;
   }
 

@@ -1,4 +1,4 @@
-import { X509Certificate, type KeyObject } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import type { Validity } from "../svid/rotation.js";
 
 /** A workload X509-SVID the agent holds for one registration entry. */
@@ -9,8 +9,10 @@ export interface X509SvidRecord {
   readonly revision: bigint;
   /** Leaf first, DER. */
   readonly chain: readonly Buffer[];
-  readonly privateKey: KeyObject;
-  /** PKCS#8 DER of privateKey, exported once (the Workload API sends it on every update). */
+  /**
+   * The private key as PKCS#8 DER, what the Workload API sends. Only this
+   * is kept: a KeyObject costs ~6 KB of native memory per SVID.
+   */
   readonly keyDer: Buffer;
   readonly validity: Validity;
   readonly rotateAt: number;

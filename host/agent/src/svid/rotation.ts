@@ -5,7 +5,7 @@
  * availability target the SVID is renewed when that much lifetime remains,
  * unless that would leave less than 12 h between renewals.
  */
-import { X509Certificate } from "node:crypto";
+import { readCertificate } from "@signet/spiffe";
 
 export interface Validity {
   readonly notBefore: number;
@@ -32,8 +32,12 @@ export function rotationTime(v: Validity, jitter: number, availabilityTargetMs?:
   return v.notAfter - jittered;
 }
 
-/** The validity of a DER certificate (the leaf of an SVID chain). */
+/**
+ * The validity of a DER certificate (the leaf of an SVID chain), read from
+ * the DER directly: an X509Certificate costs ~165 µs, a large part of
+ * minting at 10k SVIDs.
+ */
 export function validityOf(der: Buffer): Validity {
-  const cert = new X509Certificate(der);
-  return { notBefore: Date.parse(cert.validFrom), notAfter: Date.parse(cert.validTo) };
+  const cert = readCertificate(der);
+  return { notBefore: cert.notBefore.getTime(), notAfter: cert.notAfter.getTime() };
 }

@@ -96,10 +96,14 @@ export function pidfdOpen(pid: number): number {
  * (POLLHUP once reaped, POLLNVAL for a bad fd) counts as gone too.
  */
 export function pidfdExited(pidfd: number): boolean {
-  const entry = { fd: pidfd, events: POLLIN, revents: 0 };
-  const ready = bind().poll(entry, 1, 0);
-  if (ready < 0) throw failure("poll(pidfd)");
-  return ready > 0 && entry.revents !== 0;
+  // A signal arriving during the call (EINTR) says nothing about the process: ask again.
+  for (let attempt = 0; ; attempt++) {
+    const entry = { fd: pidfd, events: POLLIN, revents: 0 };
+    const ready = bind().poll(entry, 1, 0);
+    if (ready >= 0) return ready > 0 && entry.revents !== 0;
+    const err = failure("poll(pidfd)");
+    if (err.errno !== koffi.os.errno.EINTR || attempt >= 100) throw err;
+  }
 }
 
 export function closeFd(fd: number): void {
