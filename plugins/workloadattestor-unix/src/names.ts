@@ -5,7 +5,7 @@
  * lines, "#" comments and NIS "+"/"-" entries are skipped; a name that
  * cannot be found is not an error, the selector is just left out.
  */
-import { readFile } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 /** Names as of one read of the files: one attestation looks up several groups in one snapshot. */
@@ -18,12 +18,45 @@ export interface Names {
 export type LoadNames = () => Promise<Names>;
 
 export function etcNames(etcDir = "/etc"): LoadNames {
+  const passwd = cachedFile(join(etcDir, "passwd"));
+  const group = cachedFile(join(etcDir, "group"));
   return async () => {
-    const [passwd, group] = await Promise.all([readOptional(join(etcDir, "passwd")), readOptional(join(etcDir, "group"))]);
+    const [p, g] = [passwd(), group()];
     return {
-      userName: (uid) => findUserName(passwd, uid),
-      groupName: (gid) => findGroupName(group, gid),
+      userName: (uid) => findUserName(p, uid),
+      groupName: (gid) => findGroupName(g, gid),
     };
+  };
+}
+
+/**
+ * A small file read again only when it changed (inode, size or mtime), so
+ * every attestation sees the current users and groups without re-reading
+ * /etc/passwd and /etc/group each time. A missing file reads as empty.
+ */
+function cachedFile(file: string): () => string {
+  let stamp = "";
+  let text = "";
+  return () => {
+    let now: string;
+    try {
+      const st = statSync(file, { bigint: true });
+      now = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    } catch {
+      stamp = "";
+      text = "";
+      return "";
+    }
+    if (now !== stamp) {
+      try {
+        text = readFileSync(file, "utf8");
+        stamp = now;
+      } catch {
+        text = "";
+        stamp = "";
+      }
+    }
+    return text;
   };
 }
 
@@ -52,10 +85,3 @@ function findName(text: string, minFields: number, matches: (parts: readonly str
 const isInt = (s: string | undefined) => s !== undefined && /^[+-]?\d+$/.test(s);
 
 /** A missing or unreadable account file means no names, as a failed lookup does in SPIRE. */
-async function readOptional(file: string): Promise<string> {
-  try {
-    return await readFile(file, "utf8");
-  } catch {
-    return "";
-  }
-}

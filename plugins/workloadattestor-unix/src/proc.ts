@@ -3,7 +3,8 @@
  * variable SPIRE and gopsutil honour, for agents that see the host's procfs
  * mounted elsewhere, e.g. /host/proc in a container).
  */
-import { readFile, readlink } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { readlink } from "node:fs/promises";
 import { join } from "node:path";
 
 export interface ProcFs {
@@ -22,7 +23,8 @@ export interface ProcFs {
 export function procFs(root: string = process.env.HOST_PROC || "/proc"): ProcFs {
   const path = (pid: number, last: string) => join(root, String(pid), last);
   return {
-    readStatus: (pid) => readFile(path(pid, "status"), "utf8"),
+    // procfs files are generated in memory: a synchronous read is cheaper than a thread-pool round trip.
+    readStatus: async (pid) => readFileSync(path(pid, "status"), "utf8"),
     readExe: (pid) => readlink(path(pid, "exe")),
     exePath: (pid) => path(pid, "exe"),
   };

@@ -67,6 +67,9 @@ type Call =
   | ServerReadableStream<unknown, unknown>
   | ServerDuplexStream<unknown, unknown>;
 
+/** The abort reason of every cancelled call (one shared value: a DOMException per call costs). */
+const callCancelled = new Error("the call was cancelled");
+
 /** The call's context; the abort signal and peer are built only if a handler asks (most never do). */
 function contextOf(path: string, call: Call): CallContext {
   let controller: AbortController | undefined;
@@ -80,8 +83,8 @@ function contextOf(path: string, call: Call): CallContext {
       if (!controller) {
         const c = new AbortController();
         controller = c;
-        if (call.cancelled) c.abort();
-        else (call as unknown as NodeJS.EventEmitter).once("cancelled", () => c.abort());
+        if (call.cancelled) c.abort(callCancelled);
+        else (call as unknown as NodeJS.EventEmitter).once("cancelled", () => c.abort(callCancelled));
       }
       return controller.signal;
     },
