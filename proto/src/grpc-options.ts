@@ -6,3 +6,10 @@ export const unlimitedMessageSize = {
   "grpc.max_receive_message_length": -1,
   "grpc.max_send_message_length": -1,
 } as const;
+
+/**
+ * grpc-js keeps channelz statistics for every channel, server and call
+ * unless told not to; nobody reads them here, and the bookkeeping showed up
+ * as a tenth of a Workload API call's CPU (bench/workload-api).
+ */
+export const noChannelz = { "grpc.enable_channelz": 0 } as const;

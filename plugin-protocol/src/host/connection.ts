@@ -1,5 +1,5 @@
 import { Channel, credentials } from "@grpc/grpc-js";
-import { type AsyncClient, type BidiCall, Code, RpcError, createClient, serviceNames, unlimitedMessageSize } from "@signet/proto";
+import { type AsyncClient, type BidiCall, Code, RpcError, createClient, serviceNames, noChannelz, unlimitedMessageSize } from "@signet/proto";
 import { type ConnInfo, GRPCBrokerService } from "@signet/proto/plugin/grpc_broker";
 import { GRPCControllerService } from "@signet/proto/plugin/grpc_controller";
 import { GRPCStdioService } from "@signet/proto/plugin/grpc_stdio";
@@ -28,7 +28,7 @@ export class PluginConnection {
     private readonly log: ProtocolLog,
   ) {
     const target = handshake.network === "unix" ? `unix:${handshake.address}` : handshake.address;
-    this.channel = new Channel(target, credentials.createInsecure(), { ...unlimitedMessageSize });
+    this.channel = new Channel(target, credentials.createInsecure(), { ...unlimitedMessageSize, ...noChannelz });
   }
 
   client<S extends Parameters<typeof createClient>[0]>(definition: S): AsyncClient<S> {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import { type ServiceRegistration, unlimitedMessageSize } from "@signet/proto";
+import { type ServiceRegistration, noChannelz, unlimitedMessageSize } from "@signet/proto";
 
 /**
  * The gRPC server a host runs for one plugin's host-service calls, announced
@@ -20,7 +20,7 @@ export class HostServiceServer {
   static async start(services: readonly ServiceRegistration[], label: string): Promise<HostServiceServer> {
     const dir = mkdtempSync(join(tmpdir(), "signet-host-"));
     const address = join(dir, `${label.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 40)}.sock`);
-    const server = new Server({ ...unlimitedMessageSize });
+    const server = new Server({ ...unlimitedMessageSize, ...noChannelz });
     for (const s of services) server.addService(s.definition, s.implementation);
     await new Promise<void>((resolve, reject) =>
       server.bindAsync(`unix:${address}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())),

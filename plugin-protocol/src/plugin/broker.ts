@@ -1,5 +1,5 @@
 import { Channel, credentials } from "@grpc/grpc-js";
-import { type ServiceRegistration, implement, unlimitedMessageSize } from "@signet/proto";
+import { type ServiceRegistration, implement, noChannelz, unlimitedMessageSize } from "@signet/proto";
 import { type ConnInfo, GRPCBrokerService } from "@signet/proto/plugin/grpc_broker";
 
 /** How long an announced connection waits to be dialed, and a dial waits for its announcement (go-plugin's value). */
@@ -44,7 +44,7 @@ export class Broker {
     if (info.network !== "unix" && info.network !== "tcp") {
       throw new Error(`broker connection ${id} announced unknown network "${info.network}"`);
     }
-    return new Channel(target, credentials.createInsecure(), { ...unlimitedMessageSize });
+    return new Channel(target, credentials.createInsecure(), { ...unlimitedMessageSize, ...noChannelz });
   }
 
   private take(id: number): Promise<ConnInfo> {

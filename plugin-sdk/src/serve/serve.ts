@@ -3,7 +3,7 @@ import { chmodSync, chownSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Server, ServerCredentials, setLogger, setLogVerbosity, logVerbosity } from "@grpc/grpc-js";
-import { type ServiceRegistration, unlimitedMessageSize } from "@signet/proto";
+import { type ServiceRegistration, noChannelz, unlimitedMessageSize } from "@signet/proto";
 import { type Logger, createLogger } from "../log/logger.js";
 import {
   Broker,
@@ -68,7 +68,7 @@ export async function serve(options: ServeOptions): Promise<RunningPlugin> {
   const broker = new Broker();
   const stdio = new StdioRelay();
   const served = [options.plugin, ...(options.services ?? [])];
-  const server = new Server({ ...unlimitedMessageSize });
+  const server = new Server({ ...unlimitedMessageSize, ...noChannelz });
   let stopping = false;
   const socketPath = join(process.env.PLUGIN_UNIX_SOCKET_DIR || tmpdir(), `plugin${randomInt(1e9, 1e10)}`);
 

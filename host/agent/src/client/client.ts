@@ -5,7 +5,7 @@
  * few RPCs a stock agent makes, each checked as the stock agent checks it.
  */
 import { Channel } from "@grpc/grpc-js";
-import { type AsyncClient, Code, createClient, RpcError } from "@signet/proto";
+import { noChannelz, type AsyncClient, Code, createClient, RpcError } from "@signet/proto";
 import { AgentService } from "@signet/proto/spire/api/server/agent/v1/agent";
 import { BundleService } from "@signet/proto/spire/api/server/bundle/v1/bundle";
 import { EntryService } from "@signet/proto/spire/api/server/entry/v1/entry";
@@ -142,8 +142,8 @@ export class ServerClient {
  * server name (SNI) is the trust domain rather than the dialled address
  * (Node refuses an IP address there).
  */
-export function channelOptions(trustDomain: TrustDomain): Record<string, string> {
-  return { "grpc.ssl_target_name_override": trustDomain.name };
+export function channelOptions(trustDomain: TrustDomain): Record<string, string | number> {
+  return { "grpc.ssl_target_name_override": trustDomain.name, ...noChannelz };
 }
 
 /** SPIRE dials `dns:///<address>:<port>`; a Unix path is not a server address. */

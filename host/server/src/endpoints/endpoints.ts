@@ -7,7 +7,7 @@
  */
 import type { TLSSocket } from "node:tls";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import type { ServiceRegistration } from "@signet/proto";
+import { noChannelz, type ServiceRegistration } from "@signet/proto";
 import type { TrustDomain } from "@signet/spiffe";
 import { type Logger, nullLogger } from "@signet/host-common";
 import type { AuthorizedEntries } from "../authorizedentries/authorized-entries.js";
@@ -86,10 +86,11 @@ export class Endpoints {
       nowMs: () => now().getTime(),
     };
     this.tcpServer = new Server({
+      ...noChannelz,
       interceptors: [this.connections.interceptor],
       "grpc.max_connection_age_ms": config.maxConnectionAgeMs ?? maxConnectionAgeMs,
     });
-    this.udsServer = new Server();
+    this.udsServer = new Server({ ...noChannelz });
     if (config.healthService !== false) {
       this.register(healthService({ dataStore: config.dataStore, trustDomain: config.trustDomain, log: this.log }), { tcp: false, uds: true });
     }

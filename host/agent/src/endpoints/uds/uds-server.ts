@@ -9,7 +9,7 @@
  */
 import { type Server as NetServer, type Socket, createServer } from "node:net";
 import { type ChannelOptions, Server, ServerCredentials, type ServerInterceptor } from "@grpc/grpc-js";
-import type { ServiceRegistration } from "@signet/proto";
+import { noChannelz, type ServiceRegistration } from "@signet/proto";
 import { type Logger, nullLogger } from "@signet/host-common";
 import { type PeerProcess, readPeer as readKernelPeer } from "../peer/index.js";
 import { PeerTracker } from "./peer-tracker.js";
@@ -46,7 +46,7 @@ export async function startUdsServer(options: UdsServerOptions): Promise<UdsServ
   const log = options.log ?? nullLogger;
   const readPeer = options.readPeer ?? readKernelPeer;
   const tracker = new PeerTracker();
-  const grpcServer = new Server({ ...options.grpcOptions, interceptors: [tracker.interceptor, ...(options.interceptors ?? [])] });
+  const grpcServer = new Server({ ...noChannelz, ...options.grpcOptions, interceptors: [tracker.interceptor, ...(options.interceptors ?? [])] });
   for (const service of options.services) grpcServer.addService(service.definition as never, service.implementation);
   const injector = grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
 
