@@ -13,10 +13,10 @@ import type { Bundle } from "@signet/proto/spire/api/types/bundle";
 import { PermissionDeniedDetails_Reason } from "@signet/proto/spire/api/types/status";
 import { attestNode, type NodeAttestor } from "./attestor/node/attest.js";
 import { loadBootstrapBundle } from "./attestor/node/bootstrap.js";
-import { attestWorkload } from "./attestor/workload/index.js";
+import { attestWorkload, ConnectionSelectors } from "./attestor/workload/index.js";
 import { ServerClient } from "./client/client.js";
 import type { AgentConfig } from "./config/agent-config.js";
-import { attestCaller } from "./endpoints/peer/index.js";
+import { attestCaller, type PeerProcess } from "./endpoints/peer/index.js";
 import { peerTrackerMissing, publicSocketMode, startUdsServer, type UdsServer } from "./endpoints/uds/index.js";
 import { debugService } from "./api/debug/v1/service.js";
 import { loggerService } from "./api/logger/v1/service.js";
@@ -35,6 +35,8 @@ export interface StartOptions {
   readonly clock?: Clock;
   /** Deadline for the workload attestors of one call (ms). */
   readonly workloadAttestationTimeoutMs?: number;
+  /** How long a connection's attestation serves further calls on it (ms; 0 attests every call). */
+  readonly connectionSelectorsMaxAgeMs?: number;
 }
 
 export interface RunningAgent {
@@ -214,12 +216,16 @@ export async function startAgent(config: AgentConfig, options: StartOptions = {}
 
     if (!config.disableWorkloadApi) {
       let uds: UdsServer | undefined;
+      const attestorLog = log.with({ subsystem_name: "workload_attestor" });
+      const connectionSelectors = new ConnectionSelectors<PeerProcess>(options.connectionSelectorsMaxAgeMs ?? 1_000);
       const callerSelectors = async (ctx: CallContext) => {
         const peer = uds?.tracker.connectionOf(ctx.metadata);
         if (!peer) throw new RpcError(Code.INTERNAL, peerTrackerMissing);
         try {
           return await attestCaller(peer, (pid) =>
-            attestWorkload(pid, plugins.workloadAttestors, { deadlineMs: options.workloadAttestationTimeoutMs ?? 5_000, log: log.with({ subsystem_name: "workload_attestor" }) }),
+            connectionSelectors.selectorsOf(peer, () =>
+              attestWorkload(pid, plugins.workloadAttestors, { deadlineMs: options.workloadAttestationTimeoutMs ?? 5_000, log: attestorLog }),
+            ),
           );
         } catch (e) {
           if (e instanceof RpcError && e.code === Code.UNAUTHENTICATED) throw e;
