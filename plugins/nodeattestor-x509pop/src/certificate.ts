@@ -177,7 +177,8 @@ function parse(der: Buffer): Certificate {
     version,
     serialNumber,
     signatureAlgorithm,
-    signature: sig.contents.subarray(1),
+    // Go's signature.RightAlign(): with unused bits the bytes shift (and no longer verify).
+    signature: rightAlign(sig.contents[0]!, sig.contents.subarray(1)),
     rawIssuer: issuer.raw,
     rawSubject: subject.raw,
     subjectCommonName,
@@ -519,7 +520,8 @@ function publicKeyOf(spki: DerElement): PublicKeyInfo {
   const { oid: algorithm, params } = parseAi(ai);
   const bits = c.element(Tag.bitString) ?? failWith("x509: malformed subjectPublicKey");
   if (!validBitString(bits)) failWith("x509: malformed subjectPublicKey");
-  const data = bits.contents.subarray(1);
+  // Go reads the key from the BIT STRING right-aligned: with unused bits the bytes shift.
+  const data = rightAlign(bits.contents[0]!, bits.contents.subarray(1));
   switch (algorithm) {
     case "1.2.840.113549.1.1.1": {
       if (!params || params.tag !== Tag.null || params.contents.length !== 0) failWith("x509: RSA key missing NULL parameters");
@@ -529,7 +531,10 @@ function publicKeyOf(spki: DerElement): PublicKeyInfo {
       if (e === undefined || e > 0x7fffffffffffffffn || e < -0x8000000000000000n) failWith("x509: invalid RSA public exponent");
       if (n <= 0n) failWith("x509: RSA modulus is not a positive number");
       if (e <= 0n) failWith("x509: RSA public exponent is not a positive number");
-      const key = keyFrom(spki.raw) ?? failWith("x509: invalid RSA public key");
+      // Go parses no further than the checks above; a key that passes them but that OpenSSL refuses
+      // still parses there (it fails later, when a signature is checked), so it must here too.
+      const key = keyFrom(spki.raw);
+      if (!key) return { type: "unknown", description: "an RSA public key that cannot be used" };
       return { type: "rsa", bits: n.toString(2).length, key };
     }
     case "1.2.840.10045.2.1": {
@@ -552,6 +557,16 @@ function publicKeyOf(spki: DerElement): PublicKeyInfo {
       // X25519, DSA and algorithms Go does not know parse there, but can never answer a challenge.
       return { type: "unknown", description: `a public key of algorithm ${algorithm}` };
   }
+}
+
+/** encoding/asn1's BitString.RightAlign: the bits shifted right by the unused count. */
+function rightAlign(unused: number, bytes: Buffer): Buffer {
+  const shift = unused % 8;
+  if (shift === 0 || bytes.length === 0) return bytes;
+  const out = Buffer.alloc(bytes.length);
+  out[0] = bytes[0]! >> shift;
+  for (let i = 1; i < bytes.length; i++) out[i] = ((bytes[i - 1]! << (8 - shift)) | (bytes[i]! >> shift)) & 0xff;
+  return out;
 }
 
 function keyFrom(spki: Buffer): KeyObject | undefined {
