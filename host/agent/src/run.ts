@@ -5,7 +5,7 @@
  * agent stops itself (banned, SVID rejected): exit 1 with one line then.
  */
 import { type CliEnv, errorText, FlagSet, missingConfigError, parseFlags } from "@signet/host-common";
-import type { AgentFlagOverrides } from "./config/agent-config.js";
+import type { AgentConfig, AgentFlagOverrides } from "./config/agent-config.js";
 import { loadAgentConfig } from "./config/load.js";
 
 export const defaultConfigPath = "conf/agent/agent.conf";
@@ -53,23 +53,30 @@ function runFlagSet(name: string) {
   };
 }
 
-export async function runAgentCommand(args: readonly string[], env: Pick<CliEnv, "stdout" | "stderr">): Promise<number> {
-  const { fs, result } = runFlagSet("run");
+type Io = Pick<CliEnv, "stdout" | "stderr">;
+
+/** Flags, then agent.conf; a problem is printed as one line (after `prefix`) and answered with an exit code. */
+async function loadFromFlags(name: string, args: readonly string[], env: Io, prefix: string): Promise<AgentConfig | number> {
+  const { fs, result } = runFlagSet(name);
   const parsed = parseFlags(fs, args, env as CliEnv);
   if (parsed !== 0) return parsed;
   const flags = result();
   const missing = await missingConfigError(flags.configPath);
   if (missing) {
-    env.stderr(`${missing}\n`);
+    env.stderr(`${prefix}${missing}\n`);
     return 1;
   }
-  let config;
   try {
-    config = await loadAgentConfig(flags.configPath, { expandEnv: flags.expandEnv, flags: flags.overrides });
+    return await loadAgentConfig(flags.configPath, { expandEnv: flags.expandEnv, flags: flags.overrides });
   } catch (e) {
-    env.stderr(`${errorText(e)}\n`);
+    env.stderr(`${prefix}${errorText(e)}\n`);
     return 1;
   }
+}
+
+export async function runAgentCommand(args: readonly string[], env: Io): Promise<number> {
+  const config = await loadFromFlags("run", args, env, "");
+  if (typeof config === "number") return config;
   // SPIRE's SetUmask: files the agent creates are never group-writable or world-accessible.
   process.umask(process.umask() | 0o027);
   try {
@@ -86,22 +93,9 @@ export async function runAgentCommand(args: readonly string[], env: Pick<CliEnv,
   }
 }
 
-export async function validateAgentCommand(args: readonly string[], env: Pick<CliEnv, "stdout" | "stderr">): Promise<number> {
-  const { fs, result } = runFlagSet("validate");
-  const parsed = parseFlags(fs, args, env as CliEnv);
-  if (parsed !== 0) return parsed;
-  const flags = result();
-  const missing = await missingConfigError(flags.configPath);
-  if (missing) {
-    env.stderr(`SPIRE agent configuration file is invalid: ${missing}\n`);
-    return 1;
-  }
-  try {
-    await loadAgentConfig(flags.configPath, { expandEnv: flags.expandEnv, flags: flags.overrides });
-  } catch (e) {
-    env.stderr(`SPIRE agent configuration file is invalid: ${errorText(e)}\n`);
-    return 1;
-  }
+export async function validateAgentCommand(args: readonly string[], env: Io): Promise<number> {
+  const config = await loadFromFlags("validate", args, env, "SPIRE agent configuration file is invalid: ");
+  if (typeof config === "number") return config;
   env.stdout("SPIRE agent configuration file is valid.\n");
   return 0;
 }

@@ -167,10 +167,10 @@ export class Manager {
       cache.setEntries(entries);
       const own = await client.getBundle();
       cache.setBundles(own, await this.federatedBundles(entries));
-      const tainted = taintedAuthorities(own);
-      if (tainted.length > 0) this.options.onAgentSvidTainted(tainted);
     }
-    await this.mintDue(full ? taintedAuthorities(cache.ownBundle) : []);
+    const tainted = full ? taintedAuthorities(cache.ownBundle) : [];
+    if (tainted.length > 0) this.options.onAgentSvidTainted(tainted);
+    await this.mintDue(tainted);
     cache.evict(Math.max(this.options.x509SvidCacheMaxSize, cache.subscribedEntries().size));
     if (full) {
       this.lastSync = this.options.clock.now().getTime();

@@ -34,12 +34,24 @@ export function x509BundlesResponse(own: Bundle | undefined, federated: Readonly
 
 export function jwtBundlesResponse(own: Bundle | undefined, federated: ReadonlyMap<string, Bundle>): JWTBundlesResponse {
   const bundles: Record<string, Buffer> = {};
-  const jwks = (b: Bundle) => Buffer.from(marshalBundle(b, { standardJwks: true, noX509SvidKeys: true, noWitSvidKeys: true, indent: "" }));
   if (own) bundles[`spiffe://${own.trustDomain}`] = jwks(own);
   for (const [td, b] of federated) bundles[`spiffe://${td}`] = jwks(b);
   return { bundles };
 }
 
+// Bundles are replaced, never changed in place (AgentCache), so each one is
+// encoded once however many streams carry it (a rotation fans out to all).
+const rootsOf = new WeakMap<Bundle, Buffer>();
+const jwksOf = new WeakMap<Bundle, Buffer>();
+
 function x509Roots(b: Bundle): Buffer {
-  return Buffer.concat(b.x509Authorities.map((a) => a.asn1));
+  let der = rootsOf.get(b);
+  if (!der) rootsOf.set(b, (der = Buffer.concat(b.x509Authorities.map((a) => a.asn1))));
+  return der;
+}
+
+function jwks(b: Bundle): Buffer {
+  let json = jwksOf.get(b);
+  if (!json) jwksOf.set(b, (json = Buffer.from(marshalBundle(b, { standardJwks: true, noX509SvidKeys: true, noWitSvidKeys: true, indent: "" }))));
+  return json;
 }

@@ -14,8 +14,6 @@ import {
   SpiffeWorkloadAPIService,
   type ValidateJWTSVIDRequest,
   type ValidateJWTSVIDResponse,
-  type X509BundlesResponse,
-  type JWTBundlesResponse,
   type X509SVIDResponse,
 } from "@signet/proto/workload/workload";
 import { JwtSvidError, parsePkixPublicKey, SpiffeId, validateJwtSvid } from "@signet/spiffe";
@@ -68,6 +66,24 @@ export function workloadApiService(deps: WorkloadApiDeps): ServiceRegistration {
     }
   }
 
+  /**
+   * FetchX509Bundles and FetchJWTBundles: the own bundle and the caller's
+   * federated ones, re-sent when they change; no identity is PermissionDenied
+   * unless allow_unauthenticated_verifiers (then the own bundle only).
+   */
+  function bundleStream<T>(ctx: CallContext, render: (own: Bundle | undefined, federated: ReadonlyMap<string, Bundle>) => T): AsyncGenerator<T> {
+    return watch<T>(
+      ctx,
+      (u) => {
+        const unauthenticated = u.identities.length === 0;
+        if (unauthenticated && u.pending > 0) return undefined;
+        if (unauthenticated && !deps.allowUnauthenticatedVerifiers) throw noIdentity();
+        return render(u.bundle, unauthenticated ? new Map() : u.federatedBundles);
+      },
+      (a, b) => a.bundle === b.bundle && a.identities.length > 0 === b.identities.length > 0 && sameMap(a.federatedBundles, b.federatedBundles),
+    );
+  }
+
   return implement(SpiffeWorkloadAPIService, {
     fetchX509Svid: (_req, ctx) =>
       watch<X509SVIDResponse>(
@@ -82,29 +98,8 @@ export function workloadApiService(deps: WorkloadApiDeps): ServiceRegistration {
         (a, b) => a.bundle === b.bundle && sameIdentities(a, b) && sameMap(a.federatedBundles, b.federatedBundles),
       ),
 
-    fetchX509Bundles: (_req, ctx) =>
-      watch<X509BundlesResponse>(
-        ctx,
-        (u) => {
-          const unauthenticated = u.identities.length === 0;
-          if (unauthenticated && u.pending > 0) return undefined;
-          if (unauthenticated && !deps.allowUnauthenticatedVerifiers) throw noIdentity();
-          return x509BundlesResponse(u.bundle, unauthenticated ? new Map() : u.federatedBundles);
-        },
-        (a, b) => a.bundle === b.bundle && a.identities.length > 0 === b.identities.length > 0 && sameMap(a.federatedBundles, b.federatedBundles),
-      ),
-
-    fetchJwtBundles: (_req, ctx) =>
-      watch<JWTBundlesResponse>(
-        ctx,
-        (u) => {
-          const unauthenticated = u.identities.length === 0;
-          if (unauthenticated && u.pending > 0) return undefined;
-          if (unauthenticated && !deps.allowUnauthenticatedVerifiers) throw noIdentity();
-          return jwtBundlesResponse(u.bundle, unauthenticated ? new Map() : u.federatedBundles);
-        },
-        (a, b) => a.bundle === b.bundle && a.identities.length > 0 === b.identities.length > 0 && sameMap(a.federatedBundles, b.federatedBundles),
-      ),
+    fetchX509Bundles: (_req, ctx) => bundleStream(ctx, x509BundlesResponse),
+    fetchJwtBundles: (_req, ctx) => bundleStream(ctx, jwtBundlesResponse),
 
     async fetchJwtsvid(req: JWTSVIDRequest, ctx: CallContext): Promise<JWTSVIDResponse> {
       checkSecurityHeader(ctx.metadata);

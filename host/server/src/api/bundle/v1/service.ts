@@ -51,6 +51,36 @@ export function bundleServiceImpl(deps: BundleServiceDeps): AsyncService<typeof 
     return parsed;
   };
 
+  /**
+   * The Batch{Create,Update,Set}FederatedBundle loop: per input, the trust
+   * domain checked, the bundle converted, then `write` (the stored bundle,
+   * or the item's failure status); one result per input, in order.
+   */
+  const writeEach = async (
+    inputs: readonly Bundle[],
+    ownMessage: string,
+    outputMask: BundleMask | undefined,
+    write: (bundle: Bundle) => Promise<Bundle | undefined | Status>,
+  ): Promise<{ results: { status: Status; bundle: Bundle | undefined }[] }> => {
+    const results = [];
+    for (const input of inputs) {
+      const parsed = foreign(input.trustDomain, ownMessage);
+      if (!(parsed instanceof TrustDomain)) {
+        results.push({ status: parsed, bundle: undefined });
+        continue;
+      }
+      const converted = convertOrStatus(input, parsed);
+      if (!("trustDomain" in converted)) {
+        results.push({ status: converted, bundle: undefined });
+        continue;
+      }
+      const written = await write(converted);
+      if (written !== undefined && "code" in written) results.push({ status: written, bundle: undefined });
+      else results.push({ status: okStatus(), bundle: written && applyBundleMask(written, outputMask) });
+    }
+    return { results };
+  };
+
   return {
     async countBundles() {
       try {
@@ -141,85 +171,35 @@ export function bundleServiceImpl(deps: BundleServiceDeps): AsyncService<typeof 
     },
 
     async batchCreateFederatedBundle(req) {
-      const results = [];
-      for (const input of req.bundle) {
-        const parsed = foreign(input.trustDomain, "creating a federated bundle for the server's own trust domain is not allowed");
-        if (!(parsed instanceof TrustDomain)) {
-          results.push({ status: parsed, bundle: undefined });
-          continue;
-        }
-        const converted = convertOrStatus(input, parsed);
-        if (!("trustDomain" in converted)) {
-          results.push({ status: converted, bundle: undefined });
-          continue;
-        }
+      return writeEach(req.bundle, "creating a federated bundle for the server's own trust domain is not allowed", req.outputMask, async (bundle) => {
         try {
-          const { bundle } = await ds.createBundle({ bundle: converted });
-          results.push({ status: okStatus(), bundle: bundle && applyBundleMask(bundle, req.outputMask) });
+          return (await ds.createBundle({ bundle })).bundle;
         } catch (err) {
-          results.push({
-            status: isCode(err, Code.ALREADY_EXISTS)
-              ? itemStatus(Code.ALREADY_EXISTS, "bundle already exists")
-              : itemStatus(Code.INTERNAL, "unable to create bundle", err),
-            bundle: undefined,
-          });
+          return isCode(err, Code.ALREADY_EXISTS)
+            ? itemStatus(Code.ALREADY_EXISTS, "bundle already exists")
+            : itemStatus(Code.INTERNAL, "unable to create bundle", err);
         }
-      }
-      return { results };
+      });
     },
 
     async batchUpdateFederatedBundle(req) {
-      const results = [];
-      for (const input of req.bundle) {
-        const parsed = foreign(input.trustDomain, "updating a federated bundle for the server's own trust domain is not allowed");
-        if (!(parsed instanceof TrustDomain)) {
-          results.push({ status: parsed, bundle: undefined });
-          continue;
-        }
-        const converted = convertOrStatus(input, parsed);
-        if (!("trustDomain" in converted)) {
-          results.push({ status: converted, bundle: undefined });
-          continue;
-        }
+      return writeEach(req.bundle, "updating a federated bundle for the server's own trust domain is not allowed", req.outputMask, async (bundle) => {
         try {
-          const { bundle } = await ds.updateBundle({
-            bundle: converted,
-            inputMask: req.inputMask && { ...req.inputMask, witAuthorities: false },
-          });
-          results.push({ status: okStatus(), bundle: bundle && applyBundleMask(bundle, req.outputMask) });
+          return (await ds.updateBundle({ bundle, inputMask: req.inputMask && { ...req.inputMask, witAuthorities: false } })).bundle;
         } catch (err) {
-          results.push({
-            status: isCode(err, Code.NOT_FOUND)
-              ? itemStatus(Code.NOT_FOUND, "bundle not found")
-              : itemStatus(Code.INTERNAL, "failed to update bundle", err),
-            bundle: undefined,
-          });
+          return isCode(err, Code.NOT_FOUND) ? itemStatus(Code.NOT_FOUND, "bundle not found") : itemStatus(Code.INTERNAL, "failed to update bundle", err);
         }
-      }
-      return { results };
+      });
     },
 
     async batchSetFederatedBundle(req) {
-      const results = [];
-      for (const input of req.bundle) {
-        const parsed = foreign(input.trustDomain, "setting a federated bundle for the server's own trust domain is not allowed");
-        if (!(parsed instanceof TrustDomain)) {
-          results.push({ status: parsed, bundle: undefined });
-          continue;
-        }
-        const converted = convertOrStatus(input, parsed);
-        if (!("trustDomain" in converted)) {
-          results.push({ status: converted, bundle: undefined });
-          continue;
-        }
+      return writeEach(req.bundle, "setting a federated bundle for the server's own trust domain is not allowed", req.outputMask, async (bundle) => {
         try {
-          const { bundle } = await ds.setBundle({ bundle: converted });
-          results.push({ status: okStatus(), bundle: bundle && applyBundleMask(bundle, req.outputMask) });
+          return (await ds.setBundle({ bundle })).bundle;
         } catch (err) {
-          results.push({ status: itemStatus(Code.INTERNAL, "failed to set bundle", err), bundle: undefined });
+          return itemStatus(Code.INTERNAL, "failed to set bundle", err);
         }
-      }
-      return { results };
+      });
     },
 
     async batchDeleteFederatedBundle(req) {
