@@ -7,7 +7,7 @@
  */
 import { X509Certificate, createPublicKey } from "node:crypto";
 import type { Catalog, Clock, LevelledLogger, Logger } from "@signet/host-common";
-import { catalogFromConfig, HealthListener, permissionDeniedReason, processLogger, systemClock } from "@signet/host-common";
+import { catalogFromConfig, HealthListener, metricsHostService, permissionDeniedReason, processLogger, systemClock } from "@signet/host-common";
 import { type CallContext, Code, RpcError } from "@signet/proto";
 import type { Bundle } from "@signet/proto/spire/api/types/bundle";
 import { PermissionDeniedDetails_Reason } from "@signet/proto/spire/api/types/status";
@@ -88,6 +88,8 @@ export async function startAgent(config: AgentConfig, options: StartOptions = {}
       side: "agent",
       trustDomain: config.trustDomain.name,
       log,
+      // As SPIRE's agent: Metrics is the one host service agent plugins are offered.
+      hostServices: (plugin) => [metricsHostService(plugin, log)],
       ...(config.source !== undefined ? { source: config.source } : {}),
       ...(config.path ? { cwd: dirOf(config.path) } : {}),
     });

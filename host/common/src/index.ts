@@ -13,3 +13,4 @@ export * from "./logger-api/index.js";
 export * from "./socket/unix-socket.js";
 export * from "./log/process-logger.js";
 export * from "./config/health-checks.js";
+export * from "./hostservices/index.js";

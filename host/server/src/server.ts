@@ -25,6 +25,7 @@ import { CaRotator } from "./ca/rotator.js";
 import { keyManagerCaSigner } from "./ca/signer.js";
 import type { ServerConfig } from "./config/server-config.js";
 import { Housekeeping } from "./datastore/housekeeping.js";
+import { ServerHostServices } from "./hostservices/index.js";
 import { serverPlugins, type ServerPlugins } from "./plugins.js";
 import { ServerSvidRotator } from "./svid/rotator.js";
 import { upstreamAuthorityOf } from "./upstream.js";
@@ -77,10 +78,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     log.info("Starting server", { trust_domain: config.trustDomain.name, config: config.path || undefined });
     for (const key of config.ignoredKeys) log.warn("Configuration key is accepted for compatibility but not acted on", { key });
 
+    const hostServices = new ServerHostServices(config.trustDomain.name, log);
     const catalog: Catalog = await catalogFromConfig(config.plugins, {
       side: "server",
       trustDomain: config.trustDomain.name,
       log,
+      hostServices: hostServices.forPlugin,
       ...(config.source !== undefined ? { source: config.source } : {}),
       ...(config.path ? { cwd: dirOf(config.path) } : {}),
     });
@@ -93,6 +96,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const svid = new ServerSvidRotator({ ca, keyType: config.caKeyType, clock, log: log.with({ subsystem_name: "svid_rotator" }) });
     await svid.initialize();
     svid.start();
+    hostServices.bind({ dataStore: plugins.dataStore, serverSvid: svid });
     stoppers.push({ name: "server-svid-rotator", stop: () => svid.stop() });
 
     const entries = new EntryCache({

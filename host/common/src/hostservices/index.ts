@@ -1,0 +1,1 @@
+export { metricsHostService } from "./metrics.js";
