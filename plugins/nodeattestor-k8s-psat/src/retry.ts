@@ -40,7 +40,8 @@ export async function withRetries<T>(op: (signal: AbortSignal) => Promise<T>, op
     try {
       return await op(attemptSignal);
     } catch (e) {
-      if (signal.aborted) throw deadlineError(signal, e);
+      // The abort itself says nothing; the attempt before it may.
+      if (signal.aborted) throw deadlineError(signal, lastError);
       const attemptTimedOut = attemptSignal.aborted;
       if (!attemptTimedOut && !opts.isTransient(e)) throw e;
       lastError = attemptTimedOut ? new Error(`no answer within ${policy.attemptTimeoutMs} ms`) : e;

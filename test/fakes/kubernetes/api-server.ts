@@ -44,8 +44,9 @@ export interface FakeKubernetesOptions {
   /** Check that a token's bound pod exists with its UID (the real API server does); default true. */
   readonly checkBoundObjects?: boolean;
   /**
-   * Report the audiences a token was validated for in status.audiences (every real API server
-   * since 1.13 does; a non-audience-aware webhook authenticator does not); default true.
+   * Check audiences and report those a token was validated for in status.audiences (every real
+   * API server since 1.13 does; a webhook authenticator that is not audience-aware does
+   * neither); default true.
    */
   readonly audienceAware?: boolean;
 }
@@ -202,6 +203,10 @@ current-context: fake
     for (let i = 0; i < count; i++) this.faults.push(fault);
   }
 
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -245,7 +250,7 @@ current-context: fake
     const spec = review.spec ?? {};
     if (!spec.token) return this.status(res, 422, "Invalid", 'TokenReview.authentication.k8s.io "" is invalid: spec.token: Required value');
     const wanted = spec.audiences?.length ? spec.audiences : this.apiAudiences;
-    const verdict = verifyToken(spec.token, { issuer: this.issuer, publicKeys: [publicKeyOf(this.signingKey)], audiences: wanted });
+    const verdict = verifyToken(spec.token, { issuer: this.issuer, publicKeys: [publicKeyOf(this.signingKey)], audiences: wanted, checkAudiences: this.options.audienceAware !== false });
     const out = { kind: "TokenReview", apiVersion: "authentication.k8s.io/v1", metadata: { creationTimestamp: null }, spec: { token: spec.token, ...(spec.audiences ? { audiences: spec.audiences } : {}) } };
     if (verdict.kind === "not-handled") return this.json(res, 201, { ...out, status: { user: {} } });
     if (verdict.kind === "error") return this.json(res, 201, { ...out, status: { user: {}, error: verdict.message } });
