@@ -1,0 +1,76 @@
+/**
+ * The bundled plugin program against the conformance kit, over the real
+ * protocol in real processes, talking to the fake Cloud KMS
+ * (test/fakes/gcp/kms.ts) through the real client library: the launch
+ * contract with good and bad configurations, then SPIRE's KeyManager suite on
+ * the server's service, including a restart that must find every key again
+ * by its labels.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { type PluginUnderTest, keyManagerSuite, lifecycleSuite, registerWithVitest } from "@signet/plugin-sdk/conformance";
+import { buildPlugin } from "../../../test/fakes/build-plugin.js";
+import { FakeCloudKms } from "../../../test/fakes/gcp/kms.js";
+import { writeServiceAccountFile } from "../../../test/fakes/gcp/service-account.js";
+
+const [file, kms] = await Promise.all([buildPlugin(join(__dirname, "index.ts"), "keymanager-gcpkms", "KeyManager"), FakeCloudKms.start()]);
+afterAll(() => kms.stop());
+const vitest = { describe, it, beforeAll, afterAll };
+
+const dir = mkdtempSync(join(tmpdir(), "keymanager-gcpkms-conformance-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const serviceAccountFile = writeServiceAccountFile(dir);
+
+let rings = 0;
+/** A configuration over a key ring of its own, so every process that needs a clean state gets one. */
+const freshRing = () => kms.addKeyRing(`projects/signet-test/locations/global/keyRings/conformance-${++rings}`);
+/** With a server ID file (a UUID: 36 of the 63 characters of a CryptoKey ID). */
+const withIdFile = () => JSON.stringify({ key_ring: freshRing(), key_identifier_file: join(dir, `server-id-${rings}`), service_account_file: serviceAccountFile });
+/** With a short server ID, leaving room for the suite's long key ids ("conformance-overwritten"). */
+const withIdValue = () => `key_ring = "${freshRing()}"\nkey_identifier_value = "server-${rings}"\nservice_account_file = "${serviceAccountFile}"`;
+
+const ring = "projects/p/locations/l/keyRings/r";
+const base = { type: "KeyManager", file, sides: ["server"], env: { KMS_EMULATOR_HOST: kms.address } } as const;
+
+const lifecycle: PluginUnderTest = {
+  ...base,
+  config: withIdFile,
+  badConfigs: [
+    { name: "no configuration", text: "", message: /^keymanager gcp_kms: configuration is missing the key ring$/ },
+    { name: "no key identifier", text: `key_ring = "${ring}"`, message: "keymanager gcp_kms: configuration requires a key identifier file or a key identifier value" },
+    {
+      name: "both key identifier settings",
+      text: JSON.stringify({ key_ring: ring, key_identifier_file: "/tmp/id", key_identifier_value: "a" }),
+      message: "configuration can't have a key identifier file and a key identifier value at the same time",
+    },
+    { name: "an unknown key", text: JSON.stringify({ key_ring: ring, key_identifier_value: "a", keyring: ring }), message: /^keymanager gcp_kms: .*keyring/ },
+    { name: "a key ring that is not a resource name", text: JSON.stringify({ key_ring: "my-ring", key_identifier_value: "a" }), message: /key_ring "my-ring" is not a key ring resource name/ },
+    { name: "an upper-case key identifier", text: JSON.stringify({ key_ring: ring, key_identifier_value: "Server-A" }), message: /Key identifier must contain only lowercase letters/ },
+    { name: "a key identifier too long", text: JSON.stringify({ key_ring: ring, key_identifier_value: "a".repeat(41) }), message: /must not be longer than 40 characters/ },
+    { name: "the removed key_metadata_file", text: JSON.stringify({ key_ring: ring, key_metadata_file: "/tmp/m" }), message: /key_metadata_file is no longer supported/ },
+    { name: "broken HCL", text: 'key_ring = "projects/p', message: /^keymanager gcp_kms: unable to decode configuration: / },
+  ],
+};
+
+const server: PluginUnderTest = { ...base, config: withIdValue };
+
+registerWithVitest(lifecycleSuite(lifecycle), vitest);
+registerWithVitest(
+  keyManagerSuite(server, {
+    side: "server",
+    persistent: true,
+    // EC_P384 is left to keymanager.test.ts: the suite's key-replacement and restart checks sign
+    // every type with ECDSA-SHA256 whatever unsupportedSignatureAlgorithms says, and a P-384 key in
+    // Cloud KMS signs SHA-384 digests only.
+    keyTypes: ["EC_P256", "RSA_2048", "RSA_4096"],
+    // A Cloud KMS key signs one digest with one padding, fixed when it is made (as SPIRE's keys: PKCS #1 v1.5 with SHA-256 for RSA).
+    unsupportedSignatureAlgorithms: {
+      EC_P256: ["ECDSA-SHA384", "ECDSA-SHA512"],
+      RSA_2048: ["SHA384-RSA", "SHA512-RSA", "SHA256-RSAPSS", "SHA384-RSAPSS", "SHA512-RSAPSS"],
+      RSA_4096: ["SHA384-RSA", "SHA512-RSA", "SHA256-RSAPSS", "SHA384-RSAPSS", "SHA512-RSAPSS"],
+    },
+  }),
+  vitest,
+);

@@ -1,0 +1,49 @@
+/**
+ * Entry point of the gcp_kms KeyManager plugin program (server side only, as
+ * SPIRE's): keys live in Google Cloud KMS and never leave it.
+ * This file is the edge: configuration in, the domain (keymanager.ts) behind
+ * the SDK's KeyManager handlers, status codes out.
+ */
+import { Code, type KeyManagerDomain, KeyManagerError, RpcError, configService, createLogger, keyManager, keyManagerHandlers, serve } from "@signet/plugin-sdk";
+import { systemClock } from "./clock.js";
+import { type GcpKmsConfig, configMessagePrefix, parseConfig } from "./config.js";
+import { openKeyManager } from "./configure.js";
+import type { GcpKmsKeyManager } from "./keymanager.js";
+import { createKms } from "./kms-client.js";
+import { KeyManagerTasks } from "./tasks.js";
+
+const log = createLogger();
+let keys: GcpKmsKeyManager | undefined;
+let tasks: KeyManagerTasks | undefined;
+
+// The SDK's KeyManagerDomain answers GetPublicKey(s) and SignData synchronously (keys held in
+// memory); this one signs remotely. The handlers await whatever the domain answers, so a
+// promise works; only the declared type is narrower than the handlers' use of it.
+const service = keyManagerHandlers(() => keys as unknown as KeyManagerDomain | undefined, { log, notConfigured: `${configMessagePrefix}: not configured` });
+
+const statusCodes = { "invalid-argument": Code.INVALID_ARGUMENT, "not-found": Code.NOT_FOUND, internal: Code.INTERNAL } as const;
+
+async function apply(config: GcpKmsConfig, core: { trustDomain: string }): Promise<void> {
+  let next: GcpKmsKeyManager;
+  try {
+    next = await openKeyManager(config, core.trustDomain, { clock: systemClock, log, createKms });
+  } catch (e) {
+    if (e instanceof KeyManagerError) throw new RpcError(statusCodes[e.kind], e.message);
+    throw new RpcError(Code.INTERNAL, (e as Error).message);
+  }
+  const previous = { keys, tasks };
+  keys = next;
+  tasks = new KeyManagerTasks(next, systemClock, log);
+  await previous.tasks?.stop();
+  await previous.keys?.kms.close().catch(() => {});
+  log.info("Keys loaded from Cloud KMS", { key_ring: config.keyRing, keys: next.getPublicKeys().length });
+}
+
+serve({
+  type: "KeyManager",
+  plugin: keyManager.server(service),
+  services: [configService({ parse: (text) => parseConfig(text), apply })],
+}).catch((e: unknown) => {
+  log.error("Plugin failed to start", { error: e });
+  process.exit(1);
+});
