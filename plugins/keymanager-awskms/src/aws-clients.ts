@@ -28,7 +28,8 @@ const attemptTimeoutMs = 10_000;
 /** A whole call's limit, retries included. */
 export const callDeadlineMs = 25_000;
 
-export function createAwsClients(config: Pick<AwsKmsConfig, "region" | "credentials">): AwsClients {
+/** `endpoint` is for tests that cannot set AWS_ENDPOINT_URL for their whole process. */
+export function createAwsClients(config: Pick<AwsKmsConfig, "region" | "credentials">, endpoint?: string): AwsClients {
   // The SDK would print a multi-line Node version notice on stderr, which go-plugin hosts read as hclog JSON.
   process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
   const common = {
@@ -37,6 +38,7 @@ export function createAwsClients(config: Pick<AwsKmsConfig, "region" | "credenti
     retryMode: "standard",
     requestHandler: { connectionTimeout: 5_000, requestTimeout: attemptTimeoutMs },
     ...(config.credentials ? { credentials: config.credentials } : {}),
+    ...(endpoint ? { endpoint } : {}),
   };
   return { kms: new KMSClient(common), sts: new STSClient(common) };
 }
