@@ -205,6 +205,31 @@ export const entryChecks: readonly DataStoreCheck[] = [
     },
   ],
   [
+    "ListEntries without a filter gives every entry its own selectors and federates_with, page after page",
+    async (ctx) => {
+      const ds = await ctx.shared();
+      const td = `${ctx.unique("td")}.test`;
+      const fed = `${ctx.unique("f")}.test`;
+      await ds.createBundle({ bundle: bundle(fed, { x509Authorities: [{ asn1: certificate(now() + 86400n), tainted: false }] }) });
+      const want = new Map<string, string>();
+      for (let i = 0; i < 7; i++) {
+        const e = entry({
+          id: `${ctx.unique("u")}-${i}`,
+          spiffeId: id(td, `/w${i}`),
+          parentId: id(td, "/parent"),
+          selectors: Array.from({ length: 1 + (i % 3) }, (_, j) => sel(`t${j}`, `${i}`)),
+          federatesWith: i % 2 ? [fed] : [],
+        });
+        const r = (await expectOk(ds.createEntries({ entries: [e] }), "CreateEntries")).results[0]!;
+        want.set(r.entry!.id, show({ selectors: e.selectors, federatesWith: e.federatesWith }));
+      }
+      // Small pages, so page boundaries fall between these entries (and whatever else the store holds).
+      const pages = await collect(ds.listEntries({ filter: undefined, page: { pageSize: 3, pageToken: "", maxPages: 0 } }));
+      const got = new Map(pages.flatMap((p) => p.entries).filter((e) => want.has(e.id)).map((e) => [e.id, show({ selectors: e.selectors, federatesWith: e.federatesWith })]));
+      expectEqual([...got.entries()].sort(), [...want.entries()].sort(), "each listed entry's selectors and federates_with");
+    },
+  ],
+  [
     "ListEntries streams pages ordered by id with resumable page tokens, honours max_pages, and refuses foreign tokens",
     async (ctx) => {
       const ds = await ctx.shared();

@@ -117,8 +117,14 @@ export const nodeChecks: readonly DataStoreCheck[] = [
         ["selector any r:1", { bySelectorMatch: { selectors: [sel("r", "1")], match: Match.MATCH_ANY } }, ["a"]],
       ];
       for (const [what, filter, want] of cases) expectEqual(await names(filter), want, `ListAttestedNodes ${what}`);
-      const withSel = await collect(ds!.listAttestedNodes({ filter: undefined, page: undefined, fetchSelectors: true }));
-      expect(withSel.flatMap((p) => p.nodes).find((n) => n.spiffeId === nodes.a!.spiffeId)?.selectors.length === 2, "fetch_selectors did not fill the selectors");
+      // Unfiltered, one node per page: each page's selectors must be that node's own.
+      const withSel = await collect(ds!.listAttestedNodes({ filter: undefined, page: { pageSize: 1, pageToken: "", maxPages: 0 }, fetchSelectors: true }));
+      const selectorsOf = (spiffeId: string) => withSel.flatMap((p) => p.nodes).find((n) => n.spiffeId === spiffeId)?.selectors.map((s) => `${s.type}:${s.value}`);
+      expectEqual(
+        [selectorsOf(nodes.a!.spiffeId), selectorsOf(nodes.b!.spiffeId), selectorsOf(nodes.c!.spiffeId)],
+        [["r:1", "r:2"], [], ["r:2"]],
+        "selectors of each node listed without a filter, with fetch_selectors",
+      );
     },
   ],
   [

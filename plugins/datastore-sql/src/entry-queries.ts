@@ -46,6 +46,11 @@ export function applyEntryFilter(q: Knex.QueryBuilder, filter: EntryFilter | und
   }
 }
 
+/** No filter at all: a page is then every entry in its id range. */
+function isEmptyFilter(filter: EntryFilter | undefined): boolean {
+  return !filter || Object.values(filter).every((v) => v === undefined);
+}
+
 export interface EntryPage {
   readonly entries: Entry[];
   readonly nextPageToken: string;
@@ -59,6 +64,7 @@ export async function* listEntries(store: Store, filter: EntryFilter | undefined
   let after = resumeAfter(listRpc, page?.pageToken ?? "");
   // Validate the filter before the first query so a bad one fails the call, not a page.
   applyEntryFilter(store.knex("registered_entries"), filter);
+  const hasFilter = !isEmptyFilter(filter);
   for (let n = 0; maxPages === 0 || n < maxPages; n++) {
     const { entries, more } = await read(store, async (trx) => {
       const q = trx("registered_entries").select("registered_entries.*");
@@ -66,7 +72,7 @@ export async function* listEntries(store: Store, filter: EntryFilter | undefined
       if (after !== undefined) q.where("registered_entries.id", ">", after);
       const rows = (await q.orderBy("registered_entries.id").limit(size + 1)) as EntryRow[];
       const more = rows.length > size;
-      return { entries: await hydrateEntries(trx, more ? rows.slice(0, size) : rows, store.dialect), more };
+      return { entries: await hydrateEntries(trx, more ? rows.slice(0, size) : rows, store.dialect, !hasFilter), more };
     });
     const last = entries[entries.length - 1];
     const nextPageToken = more && last ? pageToken(listRpc, last.id) : "";

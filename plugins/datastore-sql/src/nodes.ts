@@ -98,15 +98,24 @@ export async function fetchAttestedNodes(store: Store, spiffeIds: readonly strin
   return out;
 }
 
-async function withSelectors(db: Knex | Knex.Transaction, rows: readonly NodeRow[], store: Store): Promise<AttestedNode[]> {
-  const selectors = await selectorsOf(db, rows.map((r) => r.spiffe_id), store);
+/** `contiguous`: the rows are every node in their ID range (see hydrateEntries for why that matters). */
+async function withSelectors(db: Knex | Knex.Transaction, rows: readonly NodeRow[], store: Store, contiguous = false): Promise<AttestedNode[]> {
+  const ids = rows.map((r) => r.spiffe_id);
+  const selectors = await selectorsOf(db, contiguous && ids.length > 0 ? { from: ids[0]!, to: ids[ids.length - 1]! } : ids, store);
   return rows.map((r) => nodeOf(r, selectors.get(r.spiffe_id) ?? []));
 }
 
-async function selectorsOf(db: Knex | Knex.Transaction, ids: readonly string[], store: Store): Promise<Map<string, Selector[]>> {
+async function selectorsOf(
+  db: Knex | Knex.Transaction,
+  ids: readonly string[] | { readonly from: string; readonly to: string },
+  store: Store,
+): Promise<Map<string, Selector[]>> {
   const map = new Map<string, Selector[]>();
-  for (const part of chunks(ids, store.dialect.maxInList)) {
-    const rows = await db("node_selectors").whereIn("spiffe_id", part).orderBy([{ column: "spiffe_id" }, { column: "seq" }]).select("spiffe_id", "type", "value");
+  const parts = "from" in ids
+    ? [(q: Knex.QueryBuilder) => q.whereBetween("spiffe_id", [ids.from, ids.to])]
+    : chunks(ids, store.dialect.maxInList).map((part) => (q: Knex.QueryBuilder) => q.whereIn("spiffe_id", part));
+  for (const where of parts) {
+    const rows = await where(db("node_selectors").orderBy([{ column: "spiffe_id" }, { column: "seq" }]).select("spiffe_id", "type", "value"));
     for (const r of rows) {
       const list = map.get(r.spiffe_id as string) ?? [];
       list.push({ type: r.type as string, value: r.value as string });
@@ -156,7 +165,7 @@ export async function* listAttestedNodes(
       const rows = (await q.orderBy("attested_nodes.spiffe_id").limit(size + 1)) as NodeRow[];
       const more = rows.length > size;
       const pageRows = more ? rows.slice(0, size) : rows;
-      return { nodes: fetchSelectors ? await withSelectors(trx, pageRows, store) : pageRows.map((r) => nodeOf(r, [])), more };
+      return { nodes: fetchSelectors ? await withSelectors(trx, pageRows, store, !filter || Object.values(filter).every((v) => v === undefined)) : pageRows.map((r) => nodeOf(r, [])), more };
     });
     const last = nodes[nodes.length - 1];
     const nextPageToken = more && last ? pageToken(listRpc, last.spiffeId) : "";
