@@ -21,7 +21,7 @@ import { checksumMatches, crc32c } from "./crc32c.js";
 import { DestroyQueue } from "./destroy-queue.js";
 import type { KmsKeyEntry } from "./fetcher.js";
 import { type CryptoKey, type Deadline, type IamPolicy, type Kms, KmsCode, KmsError, deadlineIn } from "./kms-client.js";
-import { type ServerIdentity, cryptoKeyId, enabledVersionsFilter, labels, newCryptoKeyLabels, staleKeysFilter, unixSeconds } from "./naming.js";
+import { type ServerIdentity, cryptoKeyId, cryptoKeyIdProblem, enabledVersionsFilter, labels, newCryptoKeyLabels, staleKeysFilter, unixSeconds } from "./naming.js";
 import { defaultPolicy } from "./policy.js";
 import { fetchPublicKey } from "./public-key.js";
 
@@ -67,6 +67,8 @@ export class GcpKmsKeyManager {
     if (type === 0) throw new KeyManagerError("invalid-argument", "key type is required");
     const algorithm = algorithmOf(type);
     if (algorithm === undefined) throw new KeyManagerError("invalid-argument", `unable to generate key ${JSON.stringify(id)} for unknown key type ${type}`);
+    const problem = cryptoKeyIdProblem(this.options.identity.serverId, id);
+    if (problem) throw new KeyManagerError("invalid-argument", problem);
     const previous = this.generating.get(id) ?? Promise.resolve();
     const run = previous.catch(() => {}).then(() => this.createKey(id, type as PublicKeyInfo["type"], algorithm));
     this.generating.set(id, run);

@@ -43,6 +43,16 @@ export function cryptoKeyId(serverId: string, spireKeyId: string): string {
   return `${cryptoKeyIdPrefix}-${serverId}-${spireKeyId}`;
 }
 
+/** Why `spireKeyId` cannot be part of a CryptoKey ID for `serverId`, or undefined if it can. */
+export function cryptoKeyIdProblem(serverId: string, spireKeyId: string): string | undefined {
+  const id = cryptoKeyId(serverId, spireKeyId);
+  if (!/^[a-zA-Z0-9_-]*$/.test(spireKeyId)) return `key id ${JSON.stringify(spireKeyId)} has characters a Cloud KMS CryptoKey ID cannot hold; expected letters, digits, "_" and "-"`;
+  if (id.length > maxCryptoKeyIdLength) {
+    return `key id ${JSON.stringify(spireKeyId)} is too long: CryptoKey ID ${JSON.stringify(id)} would be ${id.length} characters, and Cloud KMS allows ${maxCryptoKeyIdLength}`;
+  }
+  return undefined;
+}
+
 /**
  * The SPIRE key id in a CryptoKey resource name made by `cryptoKeyId` for
  * `serverId`, or undefined if the name is not one of that server's keys.
