@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InitService } from "../../gen/spire/service/private/init/v1/init.js";
 import { GRPCBrokerService, type ConnInfo } from "../../gen/plugin/grpc_broker.js";
 import { HealthService, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health.js";
-import { Code, RpcError, createClient, implement, serviceNameOf } from "./index.js";
+import { Code, RpcError, callCancelled, callDeadlineExceeded, createClient, implement, serviceNameOf } from "./index.js";
+
+const abortReasons: unknown[] = [];
 
 describe("rpc adapter over a Unix socket", () => {
   const dir = mkdtempSync(join(tmpdir(), "signet-rpc-"));
@@ -16,7 +18,13 @@ describe("rpc adapter over a Unix socket", () => {
 
   beforeAll(async () => {
     const init = implement(InitService, {
-      async init(req) {
+      async init(req, ctx) {
+        if (req.hostServiceNames.includes("wait")) {
+          const signal = ctx.signal;
+          await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+          abortReasons.push(signal.reason);
+          throw signal.reason;
+        }
         if (req.hostServiceNames.includes("bad")) throw new RpcError(Code.INVALID_ARGUMENT, "bad host service");
         if (req.hostServiceNames.includes("boom")) throw new Error("exploded");
         return { pluginServiceNames: req.hostServiceNames.map((n) => `echo:${n}`) };
@@ -95,6 +103,18 @@ describe("rpc adapter over a Unix socket", () => {
     };
     await expect(run()).rejects.toMatchObject({ code: Code.NOT_FOUND, message: "unknown service x" });
     expect(got).toEqual([HealthCheckResponse_ServingStatus.SERVING]);
+  });
+
+  it("tells a handler whether its caller's deadline passed or the caller cancelled", async () => {
+    const client = createClient(InitService, channel);
+    await expect(client.init({ hostServiceNames: ["wait"] }, { deadline: new Date(Date.now() + 200) })).rejects.toMatchObject({ code: Code.DEADLINE_EXCEEDED });
+    const stop = new AbortController();
+    const cancelled = client.init({ hostServiceNames: ["wait"] }, { signal: stop.signal });
+    setTimeout(() => stop.abort(), 100);
+    await expect(cancelled).rejects.toMatchObject({ code: Code.CANCELLED });
+    await expect.poll(() => abortReasons.length).toBe(2);
+    expect(abortReasons).toEqual([callDeadlineExceeded, callCancelled]);
+    expect(abortReasons.map((r) => (r as RpcError).message)).toEqual(["context deadline exceeded", "context canceled"]);
   });
 
   it("honours a deadline", async () => {

@@ -67,8 +67,19 @@ type Call =
   | ServerReadableStream<unknown, unknown>
   | ServerDuplexStream<unknown, unknown>;
 
-/** The abort reason of every cancelled call (one shared value: a DOMException per call costs). */
-const callCancelled = new Error("the call was cancelled");
+/**
+ * The abort reasons of a call's signal, as statuses a handler can rethrow: the caller went away, or
+ * the caller's deadline passed (Go's context errors, which SPIRE's plugins answer with). Shared
+ * values: a DOMException per call costs.
+ */
+export const callCancelled = new RpcError(Code.CANCELLED, "context canceled");
+export const callDeadlineExceeded = new RpcError(Code.DEADLINE_EXCEEDED, "context deadline exceeded");
+
+function abortReason(call: Call): RpcError {
+  const deadline = call.getDeadline();
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) && at <= Date.now() ? callDeadlineExceeded : callCancelled;
+}
 
 /** The call's context; the abort signal and peer are built only if a handler asks (most never do). */
 function contextOf(path: string, call: Call): CallContext {
@@ -83,8 +94,8 @@ function contextOf(path: string, call: Call): CallContext {
       if (!controller) {
         const c = new AbortController();
         controller = c;
-        if (call.cancelled) c.abort(callCancelled);
-        else (call as unknown as NodeJS.EventEmitter).once("cancelled", () => c.abort(callCancelled));
+        if (call.cancelled) c.abort(abortReason(call));
+        else (call as unknown as NodeJS.EventEmitter).once("cancelled", () => c.abort(abortReason(call)));
       }
       return controller.signal;
     },
