@@ -85,3 +85,5 @@ export async function startEc2World(options: { instances?: readonly FakeInstance
     },
   };
 }
+
+export { IidSigner, explicit, identityDocument, indefinite, integer, oid, set, seq } from "./iid-signer.js";
