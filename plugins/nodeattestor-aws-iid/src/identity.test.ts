@@ -42,7 +42,7 @@ describe("instance identity verification", () => {
   it("refuses every forgery with SPIRE's InvalidArgument and message", () => {
     const der = Buffer.from(genuine.rsa2048, "base64");
     const flipped = Buffer.from(der);
-    flipped[der.length - 40] ^= 0x10;
+    flipped[der.length - 40] = flipped[der.length - 40]! ^ 0x10;
     expect(refusal({ rsa2048: flipped.toString("base64") })).toEqual(invalid("failed verification of instance identity cryptographic signature: crypto/rsa: verification error"));
     expect(refusal({ rsa2048: impostor.signatureRsa2048(document) })).toEqual(invalid("failed verification of instance identity cryptographic signature: pkcs7: No certificate for signer"));
     expect(refusal({ rsa2048: genuine.rsa2048.replace(/\n/g, "").slice(0, 400) })).toEqual(invalid(/^failed to parse the instance identity cryptographic signature: asn1: structure error: /));
@@ -87,7 +87,7 @@ describe("PKCS #7 and BER parsing of hostile input", () => {
     for (const bad of [Buffer.from([0x30, 0x80, 0x30, 0x80]), Buffer.from([0x30, 0x85, 1, 2, 3, 4, 5]), Buffer.from([0x04, 0x80, 0, 0]), Buffer.from([0x30, 0x05, 0x02, 0x01])]) {
       expect(() => parseSignedData(bad)).toThrow(Pkcs7Error);
     }
-    let deep = Buffer.from([0x05, 0x00]);
+    let deep: Buffer = Buffer.from([0x05, 0x00]);
     for (let i = 0; i < 40; i++) deep = indefinite(0x30, deep);
     expect(() => parseBer(deep)).toThrow("ASN.1 nesting too deep");
   });
