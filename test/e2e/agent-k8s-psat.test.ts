@@ -92,7 +92,7 @@ describe("agent with the k8s_psat NodeAttestor", () => {
       const md = new Metadata();
       md.set("workload.spiffe.io", "true");
       const first = (await createClient(SpiffeWorkloadAPIService, channel).fetchX509Svid({}, { metadata: md })[Symbol.asyncIterator]().next()).value!;
-      expect(first.svids.map((s) => s.spiffeId).sort()).toEqual(["spiffe://example.org/k8s-workload", "spiffe://example.org/k8s-zone-workload"]);
+      expect(first.svids.map((s: { spiffeId: string }) => s.spiffeId).sort()).toEqual(["spiffe://example.org/k8s-workload", "spiffe://example.org/k8s-zone-workload"]);
     } finally {
       channel.close();
     }

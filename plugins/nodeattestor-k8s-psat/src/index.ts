@@ -6,7 +6,7 @@
  */
 import { configService, createLogger, nodeAttestor, serve } from "@signet/plugin-sdk";
 import { agentAidAttestation } from "./agent.js";
-import { type KubernetesClient, kubernetesClient, loadKubeConfig } from "./apiserver.js";
+import type { KubernetesClient } from "./apiserver.js";
 import { type AgentConfig, type ClusterConfig, ConfigProblem, type PsatConfig, type ServerConfig, parseConfig } from "./config.js";
 import { withStatus } from "./errors.js";
 import { serverAttest } from "./server.js";
@@ -18,9 +18,24 @@ const clients = new WeakMap<ClusterConfig, KubernetesClient>();
 const serverConfig = (): ServerConfig | undefined => (config?.side === "server" ? config : undefined);
 const agentConfig = (): AgentConfig | undefined => (config?.side === "agent" ? config : undefined);
 
+/**
+ * The Kubernetes client library is large and only the server half uses it: it is loaded on first
+ * use, so the agent half (and every plugin start) does not pay for it.
+ */
+let apiServerModule: Promise<typeof import("./apiserver.js")> | undefined;
+const apiServer = () => (apiServerModule ??= import("./apiserver.js"));
+
 function clientOf(cluster: ClusterConfig): KubernetesClient {
   let client = clients.get(cluster);
-  if (!client) clients.set(cluster, (client = kubernetesClient(cluster.kubeConfigFile)));
+  if (!client) {
+    const real = apiServer().then((m) => m.kubernetesClient(cluster.kubeConfigFile));
+    client = {
+      validateToken: async (...args) => (await real).validateToken(...args),
+      getPod: async (...args) => (await real).getPod(...args),
+      getNode: async (...args) => (await real).getNode(...args),
+    };
+    clients.set(cluster, client);
+  }
   return client;
 }
 
@@ -36,7 +51,7 @@ async function parse(text: string, trustDomain: string): Promise<PsatConfig> {
   if (parsed.side === "server") {
     for (const cluster of parsed.clusters.values()) {
       try {
-        await loadKubeConfig(cluster.kubeConfigFile);
+        await (await apiServer()).loadKubeConfig(cluster.kubeConfigFile);
       } catch (e) {
         const key = cluster.kubeConfigFile === "" ? "kube_config_file is empty and" : `kube_config_file ${JSON.stringify(cluster.kubeConfigFile)}:`;
         throw new ConfigProblem(`cluster ${JSON.stringify(cluster.name)}: ${key} unable to create client config: ${(e as Error).message}`);
