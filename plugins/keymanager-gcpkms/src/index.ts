@@ -8,7 +8,7 @@ import { Code, type KeyManagerDomain, KeyManagerError, RpcError, configService, 
 import { systemClock } from "./clock.js";
 import { type GcpKmsConfig, configMessagePrefix, parseConfig } from "./config.js";
 import { openKeyManager } from "./configure.js";
-import type { GcpKmsKeyManager } from "./keymanager.js";
+import { type GcpKmsKeyManager, defaultOperationTimeoutMs } from "./keymanager.js";
 import { createKms } from "./kms-client.js";
 import { KeyManagerTasks } from "./tasks.js";
 
@@ -35,7 +35,9 @@ async function apply(config: GcpKmsConfig, core: { trustDomain: string }): Promi
   keys = next;
   tasks = new KeyManagerTasks(next, systemClock, log);
   await previous.tasks?.stop();
-  await previous.keys?.kms.close().catch(() => {});
+  // Calls that started on the old client may still be running: close it once they cannot be.
+  const old = previous.keys?.kms;
+  if (old) setTimeout(() => void old.close().catch(() => {}), defaultOperationTimeoutMs + 1000).unref();
   log.info("Keys loaded from Cloud KMS", { key_ring: config.keyRing, keys: next.getPublicKeys().length });
 }
 
