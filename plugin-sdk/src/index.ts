@@ -26,6 +26,7 @@ export {
   generateKeyEntry,
   keyEntryFromPrivateKey,
   fingerprintOf,
+  isKeyType,
   type KeyManagerErrorKind,
   type PublicKeyInfo,
   type KeyEntry,
@@ -51,5 +52,8 @@ export {
   list,
   object,
   map,
+  raw,
+  custom,
+  unknownKeysError,
   type Infer,
 } from "@signet/config";

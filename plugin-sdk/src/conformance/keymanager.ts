@@ -61,6 +61,16 @@ export function keyManagerSuite(pluginUnderTest: PluginUnderTest, options: KeyMa
   const harness = new PluginHarness(plugin);
   const types = options.keyTypes ?? allKeyTypes;
   const deadline = () => ({ deadline: plugin.callTimeoutMs });
+  /** The type's signature algorithms, less those the plugin declared it does not support. */
+  const supportedAlgorithms = (type: KeyTypeName) => {
+    const unsupported = new Set(options.unsupportedSignatureAlgorithms?.[type] ?? []);
+    return signatureAlgorithmsFor(type).filter((a) => !unsupported.has(a));
+  };
+  const supportedAlgorithm = (type: KeyTypeName) => {
+    const alg = supportedAlgorithms(type)[0];
+    if (!alg) throw new Error(`the suite options leave ${type} keys no signature algorithm to check`);
+    return alg;
+  };
 
   const clientOf = (s: PluginSession): KeyManagerClient =>
     // Both sides' services carry identical messages; the agent's enums are the same numbers.
@@ -167,7 +177,7 @@ export function keyManagerSuite(pluginUnderTest: PluginUnderTest, options: KeyMa
       const now = accept(what, (await expectOk(c.getPublicKey({ keyId: id }, deadline()), what)).publicKey, id, secondType);
       expect(now.publicKey.pkixData.equals(second.publicKey.pkixData), `${what} still answers the replaced key`);
       // Signing now uses the new key and names its fingerprint; a host holding the old one refuses it.
-      await signAndVerify(c, second, signatureAlgorithmsFor(secondType)[0]!);
+      await signAndVerify(c, second, supportedAlgorithm(secondType));
     }),
     check("get-public-key: an unknown id answers NotFound (or no key, as SPIRE's built-ins do)", async () => {
       const c = await shared();
@@ -214,8 +224,7 @@ export function keyManagerSuite(pluginUnderTest: PluginUnderTest, options: KeyMa
   );
 
   for (const type of types) {
-    const unsupported = new Set(options.unsupportedSignatureAlgorithms?.[type] ?? []);
-    for (const alg of signatureAlgorithmsFor(type).filter((a) => !unsupported.has(a))) {
+    for (const alg of supportedAlgorithms(type)) {
       const pss = algorithm(alg).scheme === "pss";
       checks.push(
         check(`sign-data: ${type} ${alg}${pss ? ` (salt lengths ${pssSaltLengths.join(", ")})` : ""} verifies against the public key`, async () => {
@@ -298,7 +307,7 @@ export function keyManagerSuite(pluginUnderTest: PluginUnderTest, options: KeyMa
             expect(kept, `after a restart with the same configuration, GetPublicKeys does not list ${quote(key.id)}`);
             expect(kept.pkixData.equals(key.publicKey.pkixData), `after a restart, ${quote(key.id)} is another key`);
             expect(kept.fingerprint === key.publicKey.fingerprint, `after a restart, ${quote(key.id)} has another fingerprint`);
-            await signAndVerify(c, key, signatureAlgorithmsFor(key.type)[0]!);
+            await signAndVerify(c, key, supportedAlgorithm(key.type));
           }
           await after.stop();
         },

@@ -11,12 +11,15 @@ import type { Logger } from "../log/logger.js";
 import { KeyManagerError, type KeyManagerErrorKind, type PublicKeyInfo } from "./key-entry.js";
 import type { Signature, Signatures, SignerOpts } from "./key-store.js";
 
-/** What the handlers call: a plugin's key manager (memory, disk, …). */
+/**
+ * What the handlers call: a plugin's key manager (memory and disk answer at once; a KMS-backed one
+ * answers after a round trip, hence the promises).
+ */
 export interface KeyManagerDomain {
   generateKey(id: string, type: number): Promise<PublicKeyInfo>;
-  getPublicKey(id: string): PublicKeyInfo;
-  getPublicKeys(): PublicKeyInfo[];
-  signData(id: string, digest: Buffer, opts: SignerOpts | undefined): Signature;
+  getPublicKey(id: string): PublicKeyInfo | Promise<PublicKeyInfo>;
+  getPublicKeys(): PublicKeyInfo[] | Promise<PublicKeyInfo[]>;
+  signData(id: string, digest: Buffer, opts: SignerOpts | undefined): Signature | Promise<Signature>;
   /** Signs whole messages in order (BatchSigner); a domain without it answers Unimplemented. */
   signMessages?(id: string, messages: readonly Buffer[], opts: SignerOpts | undefined): Signatures;
 }

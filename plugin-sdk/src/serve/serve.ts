@@ -63,6 +63,10 @@ export async function serve(options: ServeOptions): Promise<RunningPlugin> {
   // grpc-js prints its own "E …" lines on stderr; keep stderr all JSON for the host.
   setLogVerbosity(logVerbosity.ERROR);
   setLogger({ error: (...args: unknown[]) => log.debug("grpc-js", { detail: args.map(String).join(" ") }) });
+  // Node prints process warnings (deprecations, a library's "this Node version" notice) as plain
+  // text on stderr; as log lines instead, so the host reads only JSON.
+  process.removeAllListeners("warning");
+  process.on("warning", (w: Error & { code?: string }) => log.warn(w.message, { warning: w.name, ...(w.code ? { code: w.code } : {}) }));
   const appVersion = negotiateAppVersion(process.env);
 
   const broker = new Broker();

@@ -48,11 +48,12 @@ if (mode === "garbage") {
             return { selectorValues: [`pid:${req.pid}`, `config:${configured}`, `self:${process.pid}`] };
           },
         });
-  serve({
+  // A library's process warning (as the AWS SDK prints on Node 20) must reach the host as a log line.
+  void serve({
     type: "WorkloadAttestor",
     plugin,
     services: mode === "no-config" ? [] : [config],
-  });
+  }).then(() => process.emitWarning("this Node.js version is past its support date", { type: "NodeVersionSupportWarning", code: "TEST_WARNING" }));
   if (mode === "slow-shutdown") {
     process.removeAllListeners("SIGTERM");
     process.on("SIGTERM", () => {});
