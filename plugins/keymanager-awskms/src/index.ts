@@ -11,11 +11,7 @@ import { type ConfiguredPlugin, configurePlugin } from "./plugin.js";
 const log = createLogger();
 let current: ConfiguredPlugin | undefined;
 
-/**
- * The SDK's handlers await every domain call, but their KeyManagerDomain type
- * still says SignData answers at once (the keys of memory and disk are local);
- * KMS signs over the network, so the promise is passed through as the value.
- */
+/** The configured keys, or undefined before Configure (the handlers then answer FailedPrecondition). */
 const domain = (): KeyManagerDomain | undefined => {
   const keys = current?.keys;
   if (!keys) return undefined;
@@ -23,7 +19,7 @@ const domain = (): KeyManagerDomain | undefined => {
     generateKey: (id, type) => keys.generateKey(id, type),
     getPublicKey: (id) => keys.getPublicKey(id),
     getPublicKeys: () => keys.getPublicKeys(),
-    signData: (id, digest, opts) => keys.signData(id, digest, opts) as unknown as ReturnType<KeyManagerDomain["signData"]>,
+    signData: (id, digest, opts) => keys.signData(id, digest, opts),
   };
 };
 
