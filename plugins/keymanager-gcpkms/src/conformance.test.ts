@@ -9,8 +9,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, it } from "vitest";
-import { type PluginUnderTest, keyManagerSuite, lifecycleSuite, registerWithVitest } from "@signet/plugin-sdk/conformance";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Code } from "@signet/plugin-sdk";
+import { PluginHarness, type PluginUnderTest, keyManagerSuite, lifecycleSuite, registerWithVitest } from "@signet/plugin-sdk/conformance";
+import { KeyManagerService } from "@signet/proto/spire/plugin/server/keymanager/v1/keymanager";
 import { buildPlugin } from "../../../test/fakes/build-plugin.js";
 import { FakeCloudKms } from "../../../test/fakes/gcp/kms.js";
 import { writeServiceAccountFile } from "../../../test/fakes/gcp/service-account.js";
@@ -74,3 +76,31 @@ registerWithVitest(
   }),
   vitest,
 );
+
+describe("Configure over the wire", () => {
+  // PluginHarness takes a resolved plugin, and the kit does not export resolvePlugin: its defaults, spelled out.
+  const harness = new PluginHarness({ ...server, node: true, args: [], configurable: true, trustDomain: "example.org", badConfigs: [], handshakeTimeoutMs: 60_000, callTimeoutMs: 30_000 });
+  afterAll(() => harness.close());
+
+  it("answers Internal with Cloud KMS's own status when the key ring cannot be listed, and works once it can; a reconfiguration keeps the keys", async () => {
+    const session = await harness.launch({ configure: false });
+    const config = withIdValue();
+    kms.denied.add("cloudkms.cryptoKeys.list");
+    try {
+      await expect(session.configure(config)).rejects.toMatchObject({
+        code: Code.INTERNAL,
+        message: expect.stringMatching(/failed to list SPIRE Server keys in Cloud KMS: 7 PERMISSION_DENIED: Permission 'cloudkms.cryptoKeys.list' denied/),
+      });
+    } finally {
+      kms.denied.clear();
+    }
+    await session.configure(config);
+    const client = session.client(KeyManagerService);
+    const { publicKey } = await client.generateKey({ keyId: "x509-CA-A", keyType: 1 });
+    await session.configure(config);
+    expect((await client.getPublicKeys({})).publicKeys).toEqual([publicKey]);
+    const signed = await client.signData({ keyId: "x509-CA-A", data: Buffer.alloc(32, 7), signerOpts: { $case: "hashAlgorithm", value: 5 } });
+    expect(signed.keyFingerprint).toBe(publicKey?.fingerprint);
+    await session.stop();
+  });
+});
