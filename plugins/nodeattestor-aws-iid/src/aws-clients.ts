@@ -9,10 +9,23 @@
  * ours. Retries are the SDK's (standard mode); every call also ends at SPIRE's 20 s or at the
  * RPC's own deadline, whichever comes first.
  */
-import { DescribeInstancesCommand, type DescribeInstancesCommandOutput, EC2Client } from "@aws-sdk/client-ec2";
-import { GetInstanceProfileCommand, IAMClient, type InstanceProfile } from "@aws-sdk/client-iam";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import type { DescribeInstancesCommandOutput } from "@aws-sdk/client-ec2";
+import type { InstanceProfile } from "@aws-sdk/client-iam";
+import type { STSClient } from "@aws-sdk/client-sts";
 import type { ServerConfig } from "./config.js";
+
+/**
+ * The SDK, loaded on the first AWS call: it is most of this program and doubles its start-up
+ * time and memory, which the agent half and an idle server half never need.
+ */
+interface Sdk {
+  readonly ec2: typeof import("@aws-sdk/client-ec2");
+  readonly iam: typeof import("@aws-sdk/client-iam");
+  readonly sts: typeof import("@aws-sdk/client-sts");
+}
+let sdk: Promise<Sdk> | undefined;
+const loadSdk = (): Promise<Sdk> =>
+  (sdk ??= Promise.all([import("@aws-sdk/client-ec2"), import("@aws-sdk/client-iam"), import("@aws-sdk/client-sts")]).then(([ec2, iam, sts]) => ({ ec2, iam, sts })));
 
 /** SPIRE's awsTimeout. */
 export const awsTimeoutMs = 20_000;
@@ -48,6 +61,25 @@ export class AwsClients {
   }
 
   private create(region: string, accountId: string): AwsClient & { destroy(): void } {
+    let made: Promise<AwsClient & { destroy(): void }> | undefined;
+    let destroyed = false;
+    const client = () =>
+      (made ??= loadSdk().then((s) => {
+        const c = this.make(s, region, accountId);
+        if (destroyed) c.destroy();
+        return c;
+      }));
+    return {
+      describeInstances: async (instanceId, signal) => (await client()).describeInstances(instanceId, signal),
+      getInstanceProfile: async (name, signal) => (await client()).getInstanceProfile(name, signal),
+      destroy: () => {
+        destroyed = true;
+        void made?.then((c) => c.destroy());
+      },
+    };
+  }
+
+  private make({ ec2: { DescribeInstancesCommand, EC2Client }, iam: { GetInstanceProfileCommand, IAMClient }, sts: { AssumeRoleCommand, STSClient } }: Sdk, region: string, accountId: string): AwsClient & { destroy(): void } {
     const common = {
       region,
       retryMode: "standard",
@@ -58,7 +90,7 @@ export class AwsClients {
     let credentials: typeof base | { credentials: CredentialsProvider } = base;
     if (this.config.assumeRole !== "") {
       sts = new STSClient({ ...common, ...base });
-      credentials = { credentials: assumeRole(sts, `arn:${this.config.partition}:iam::${accountId}:role/${this.config.assumeRole}`) };
+      credentials = { credentials: assumeRole(sts, AssumeRoleCommand, `arn:${this.config.partition}:iam::${accountId}:role/${this.config.assumeRole}`) };
     }
     const ec2 = new EC2Client({ ...common, ...credentials });
     const iam = new IAMClient({ ...common, ...credentials });
@@ -79,7 +111,7 @@ export class AwsClients {
 }
 
 /** Temporary credentials of `roleArn`, renewed five minutes before they expire. */
-function assumeRole(sts: STSClient, roleArn: string): CredentialsProvider {
+function assumeRole(sts: STSClient, AssumeRoleCommand: Sdk["sts"]["AssumeRoleCommand"], roleArn: string): CredentialsProvider {
   let current: Promise<Credentials> | undefined;
   let expires = 0;
   return () => {
