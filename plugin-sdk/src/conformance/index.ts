@@ -13,7 +13,7 @@
  * Kept out of the SDK's main entry so plugin bundles never carry it.
  */
 export { type Check, type Suite, type CheckResult, type SuiteResult, type TestFunctions, runSuite, registerWithVitest, combineSuites } from "./suite.js";
-export { type PluginUnderTest, type BadConfig, type Side, serviceName } from "./plugin.js";
+export { type PluginUnderTest, type BadConfig, type Side, type ResolvedPlugin, serviceName, resolvePlugin } from "./plugin.js";
 export { PluginHarness, PluginSession, type LaunchOptions, type StopResult, type ExitInfo } from "./harness.js";
 export { ConformanceError } from "./assert.js";
 export { lifecycleSuite, hclogProblem, type LifecycleOptions } from "./lifecycle.js";

@@ -17,8 +17,8 @@ export interface InitHooks {
 
 /**
  * The SDK's private Init service: the host lists its host services, the
- * plugin answers with the services it serves. Mirrors SPIRE's SDK, which
- * dials broker id 1 only when some implementation wants host services.
+ * plugin answers with the services it serves. Host services, when offered,
+ * are dialled on broker id 1 during Init.
  */
 export function initService(
   served: readonly ServiceRegistration[],
@@ -34,6 +34,13 @@ export function initService(
         if (!offered.has(name)) {
           throw new RpcError(Code.FAILED_PRECONDITION, `required host service ${name} is not offered by the host`);
         }
+      }
+      // The host announces its host-service listener during Init and the broker forgets an
+      // announcement nobody takes within 5 s, so it is taken now (a grpc-js channel connects only
+      // when first used), not when a plugin first calls a host service, maybe minutes later.
+      if (offered.size > 0 && !channel) {
+        channel = broker.dial(hostServiceBrokerId);
+        channel.catch((e: unknown) => log.warn("Host services are offered but their broker connection failed", { error: String(e) }));
       }
       const host: HostConnection = {
         offered,

@@ -16,10 +16,7 @@ const log = createLogger();
 let keys: GcpKmsKeyManager | undefined;
 let tasks: KeyManagerTasks | undefined;
 
-// The SDK's KeyManagerDomain answers GetPublicKey(s) and SignData synchronously (keys held in
-// memory); this one signs remotely. The handlers await whatever the domain answers, so a
-// promise works; only the declared type is narrower than the handlers' use of it.
-const service = keyManagerHandlers(() => keys as unknown as KeyManagerDomain | undefined, { log, notConfigured: `${configMessagePrefix}: not configured` });
+const service = keyManagerHandlers((): KeyManagerDomain | undefined => keys, { log, notConfigured: `${configMessagePrefix}: not configured` });
 
 const statusCodes = { "invalid-argument": Code.INVALID_ARGUMENT, "not-found": Code.NOT_FOUND, internal: Code.INTERNAL } as const;
 

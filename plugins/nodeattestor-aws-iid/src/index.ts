@@ -63,11 +63,6 @@ serve({
   services: [nodeAttestor.agent({ aidAttestation }), configService({ parse: (text, core) => parseConfig(text, core.trustDomain), apply })],
   onInit: (connection) => {
     host = connection;
-    // The host announces its host services on the broker just before Init and drops an
-    // announcement nobody takes within 5 s (go-plugin): take it now, not at the first Attest.
-    if (connection.offered.has(agentStoreName)) {
-      connection.channel().catch((e: unknown) => log.warn("Could not connect to the host's AgentStore", { error: e }));
-    }
   },
 }).catch((e: unknown) => {
   log.error("Plugin failed to start", { error: e });
