@@ -120,8 +120,8 @@ describe("k8s_psat server half", () => {
       [psat("prod", prod.issueToken({ namespace: "default", serviceAccount: "web", podName: "web-1" })), Code.PERMISSION_DENIED, '"default:web" is not an allowed service account for cluster "prod"'],
       [psat("racy", racy.issueToken({ ...sa, podUid: "stale" })), Code.PERMISSION_DENIED, 'pod UID mismatch for pod "agent-1" in cluster "racy": token bound to pod UID "stale"'],
       [psat("prod", prod.issueToken({ ...sa, podUid: "stale" })), Code.PERMISSION_DENIED, /response contains an error: service account token has been invalidated: pod UID/],
-      [psat("racy", racy.issueToken({ ...sa, podName: "gone" })), Code.INTERNAL, 'failed to get pod from k8s API server for cluster "racy": unable to query pods API: pods "gone" not found'],
-      [psat("prod", prod.issueToken({ namespace: "spire", serviceAccount: "spire-agent" })), Code.INTERNAL, 'failed to get pod name from token review status for cluster "prod": missing pod name'],
+      [psat("racy", racy.issueToken({ ...sa, podName: "gone" })), Code.INTERNAL, 'fail to get pod from k8s API server for cluster "racy": unable to query pods API: pods "gone" not found'],
+      [psat("prod", prod.issueToken({ namespace: "spire", serviceAccount: "spire-agent" })), Code.INTERNAL, 'fail to get pod name from token review status for cluster "prod": missing pod name'],
     ];
     for (const [payload, code, message] of cases) {
       const e = await refusal(payload);
@@ -170,7 +170,7 @@ describe("k8s_psat server half", () => {
     try {
       const e = await refusal(psat("racy", racy.issueToken(sa)), AbortSignal.timeout(1_000));
       expect(e.code).toBe(Code.INTERNAL);
-      expect(e.message).toMatch(/^unable to validate token with TokenReview API for cluster "racy": unable to query token review API: context (canceled|deadline exceeded) \(last attempt: no answer within 300 ms\)$/);
+      expect(e.message).toMatch(/^unable to validate token with TokenReview API for cluster "racy": unable to query token review API: context (canceled|deadline exceeded)( \(last attempt: no answer within 300 ms\))?$/);
     } finally {
       racy.clearFaults();
     }

@@ -85,20 +85,20 @@ async function attestWithCluster(client: KubernetesClient, cluster: ClusterConfi
   }
   if (!review.authenticated) throw AttestError.permissionDenied(`token not authenticated according to TokenReview API for cluster ${name}`);
 
-  const { namespace, serviceAccount } = fromReview(() => serviceAccountOf(review.username), `failed to parse username from token review status for cluster ${name}`);
+  const { namespace, serviceAccount } = fromReview(() => serviceAccountOf(review.username), `fail to parse username from token review status for cluster ${name}`);
   const fullName = `${namespace}:${serviceAccount}`;
   if (!cluster.serviceAccounts.has(fullName)) throw AttestError.permissionDenied(`${JSON.stringify(fullName)} is not an allowed service account for cluster ${name}`);
-  const podName = fromReview(() => podNameOf(review), `failed to get pod name from token review status for cluster ${name}`);
-  const podUid = fromReview(() => podUidOf(review), `failed to get pod UID from token review status for cluster ${name}`);
+  const podName = fromReview(() => podNameOf(review), `fail to get pod name from token review status for cluster ${name}`);
+  const podUid = fromReview(() => podUidOf(review), `fail to get pod UID from token review status for cluster ${name}`);
 
   const pod = await client.getPod(namespace, podName, signal).catch((e: unknown) => {
-    throw AttestError.internal(`failed to get pod from k8s API server for cluster ${name}: ${(e as Error).message}`);
+    throw AttestError.internal(`fail to get pod from k8s API server for cluster ${name}: ${(e as Error).message}`);
   });
   if (pod.uid !== podUid) {
     throw AttestError.permissionDenied(`pod UID mismatch for pod ${JSON.stringify(podName)} in cluster ${name}: token bound to pod UID ${JSON.stringify(podUid)}`);
   }
   const node = await client.getNode(pod.nodeName, signal).catch((e: unknown) => {
-    throw AttestError.internal(`failed to get node from k8s API server for cluster ${name}: ${(e as Error).message}`);
+    throw AttestError.internal(`fail to get node from k8s API server for cluster ${name}: ${(e as Error).message}`);
   });
   if (node.uid === "") throw AttestError.internal(`node UID is empty for cluster ${name}`);
   return { cluster: cluster.name, namespace, serviceAccount, podName, podUid, pod, node };
