@@ -57,3 +57,12 @@ export {
   unknownKeysError,
   type Infer,
 } from "@signet/config";
+// SPIRE's agent path templates (Go text/template subset with missingkey=error) for node attestors
+// that let the operator shape the agent ID path. See src/template/.
+export {
+  AgentPathTemplate,
+  TemplateError,
+  type TemplateValue,
+  type TemplateStruct,
+  type TemplateMap,
+} from "./template/agent-path-template.js";

@@ -6,7 +6,7 @@
 import { SpiffeId, SpiffeIdError, type TrustDomain } from "@signet/spiffe";
 import { pluginName } from "./config.js";
 import type { InstanceIdentityDocument } from "./document.js";
-import type { AgentPathTemplate, TemplateStruct } from "./template.js";
+import type { AgentPathTemplate, TemplateStruct } from "@signet/plugin-sdk";
 
 export function makeAgentId(trustDomain: TrustDomain, template: AgentPathTemplate, doc: InstanceIdentityDocument, tags: ReadonlyMap<string, string>): SpiffeId {
   const path = template.execute(templateData(doc, tags));

@@ -9,11 +9,10 @@
  * (all of them, for both key types, as soon as either is set).
  */
 import { readFile } from "node:fs/promises";
-import { bool, decodePluginConfig, list, map, object, str } from "@signet/plugin-sdk";
+import { AgentPathTemplate, TemplateError, bool, decodePluginConfig, list, map, object, str } from "@signet/plugin-sdk";
 import { TrustDomain } from "@signet/spiffe";
 import { AwsCertificates, type KeyType, pemToDer } from "./aws-ca.js";
 import { type OrganizationConfig, parseAccountListFile } from "./organization.js";
-import { AgentPathTemplate, TemplateError } from "./template.js";
 
 export const pluginName = "aws_iid";
 export const defaultAgentPathTemplate = "/{{ .PluginName}}/{{ .AccountID }}/{{ .Region }}/{{ .InstanceID }}";

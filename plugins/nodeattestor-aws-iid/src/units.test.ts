@@ -15,7 +15,7 @@ import { defaultAgentPathTemplate, parseConfig, parseGoDuration } from "./config
 import { OrganizationValidator } from "./organization.js";
 import { decodeAttestationData, encodeAttestationData, maxPayloadBytes } from "./payload.js";
 import { documentSelectors, instanceProfileNameFromArn, instanceProfileSelectors, securityGroupSelectors, sortedUnique, tagSelectors } from "./selectors.js";
-import { AgentPathTemplate } from "./template.js";
+import { AgentPathTemplate } from "@signet/plugin-sdk";
 
 const dir = mkdtempSync(join(tmpdir(), "aws-iid-units-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,7 +8,7 @@
 import { SpiffeId, SpiffeIdError, type TrustDomain } from "@signet/spiffe";
 import { type Certificate, fingerprint, serialNumberHex } from "./certificate.js";
 import { pluginName } from "./config.js";
-import type { AgentPathTemplate, TemplateStruct } from "./template.js";
+import type { AgentPathTemplate, TemplateStruct } from "@signet/plugin-sdk";
 
 export function makeAgentId(
   trustDomain: TrustDomain,

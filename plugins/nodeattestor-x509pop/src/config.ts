@@ -7,10 +7,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { TrustDomain } from "@signet/spiffe";
-import { bool, decodePluginConfig, int, list, object, str } from "@signet/plugin-sdk";
+import { AgentPathTemplate, TemplateError, bool, decodePluginConfig, int, list, object, str } from "@signet/plugin-sdk";
 import { CertificateParseError, type Certificate, parseCertificate } from "./certificate.js";
 import { pemBlocks } from "./pem.js";
-import { AgentPathTemplate, TemplateError } from "./template.js";
 import { CertPool } from "./verify.js";
 
 export const pluginName = "x509pop";

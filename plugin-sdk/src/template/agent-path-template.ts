@@ -1,11 +1,11 @@
 /**
  * SPIRE's agent path templates (pkg/common/agentpathtemplate): Go text/template text with
- * missingkey=error, executed over the plugin's values (for aws_iid: .PluginName, .AccountID,
- * .Region, .InstanceID, .TrustDomain and the instance's .Tags map). The same subset as x509pop's
- * (plugins cannot share code, so each carries its copy): text, {{ pipelines }} with field chains
- * (.A.B), map keys, string/number/bool literals, parentheses, `|`, {{- and -}} trimming, comments,
- * and the common string functions of the sprig set SPIRE allows. Control actions (if, range, with,
- * define, variables) are refused when the template is parsed, with a message saying so.
+ * missingkey=error, executed over the values a node attestor offers (x509pop: the agent's
+ * certificate; aws_iid: the instance's account, region, ID and tags). This is the part of
+ * text/template such templates use: text, {{ pipelines }} with field chains (.A.B), map keys,
+ * string/number/bool literals, parentheses, `|`, {{- and -}} trimming, comments, and the common
+ * string functions of the sprig set SPIRE allows. Control actions (if, range, with, define,
+ * variables) are refused when the template is parsed, with a message saying so.
  */
 import { createHash } from "node:crypto";
 

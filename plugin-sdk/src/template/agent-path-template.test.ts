@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AgentPathTemplate, TemplateError, type TemplateStruct } from "./template.js";
+import { AgentPathTemplate, TemplateError, type TemplateStruct } from "./agent-path-template.js";
 
 const data: TemplateStruct = {
   kind: "struct",
