@@ -34,7 +34,7 @@ afterAll(async () => {
   await world?.close();
 });
 
-const ctx = (): CallContext => ({ method: "/test", metadata: new Metadata(), peer: "test", signal: AbortSignal.timeout(25_000) }) as CallContext;
+const ctx = (signal = AbortSignal.timeout(25_000)): CallContext => ({ method: "/test", metadata: new Metadata(), peer: "test", signal }) as CallContext;
 
 async function serverConfig(extra: Record<string, unknown> = {}): Promise<ServerConfig> {
   const c = await parseConfig(JSON.stringify({ ...world.trust, ...extra }), "example.org", world.env);
@@ -50,13 +50,13 @@ interface Outcome {
   readonly error?: { code: Code; message: string };
 }
 
-async function attest(payload: Buffer, config: ServerConfig, attested: ReadonlySet<string> = new Set()): Promise<Outcome> {
+async function attest(payload: Buffer, config: ServerConfig, attested: ReadonlySet<string> = new Set(), signal?: AbortSignal): Promise<Outcome> {
   const clients = new AwsClients(config);
   const state = { config, clients, ...(config.organization ? { organization: new OrganizationValidator(config.organization) } : {}) };
   const handler = serverAttest({ state: () => state, isAttested: async (id) => attested.has(id), log: { error: () => {} } });
   try {
     const out: AttestResponse[] = [];
-    for await (const r of handler(once({ request: { $case: "payload" as const, value: payload } }), ctx())) out.push(r);
+    for await (const r of handler(once({ request: { $case: "payload" as const, value: payload } }), ctx(signal))) out.push(r);
     const last = out[out.length - 1]?.response;
     if (last?.$case !== "agentAttributes") throw new Error("no attributes");
     return { attributes: last.value };
@@ -154,6 +154,15 @@ describe("aws_iid attestation against fake IMDS, EC2, IAM and STS", () => {
     expect(world.iam.calls).toHaveLength(0);
     expect(world.sts.calls.map((c) => c.params.get("RoleArn"))).toEqual([`arn:aws:iam::${accountId}:role/spire-server-delegate`]);
     expect(world.ec2.calls[0]!.accessKeyId).toBe(FakeSts.accessKeyFor(`arn:aws:iam::${accountId}:role/spire-server-delegate`));
+  });
+
+  it("gives up with the RPC while STS has not answered AssumeRole (its own timeout is 20 s)", async () => {
+    world.sts.server.hangNext = 1;
+    const r = await attest(await agentPayload(), await serverConfig({ assume_role: "spire-server-slow" }), new Set(), AbortSignal.timeout(300));
+    expect(r.error?.code).toBe(Code.INTERNAL);
+    expect(r.error?.message).toMatch(/context deadline exceeded/);
+    // The attestation ended while the AssumeRole request was still open.
+    expect(world.sts.server.hanging).toBe(1);
   });
 
   it("refuses an instance that already attested (TOFU) with PermissionDenied", async () => {

@@ -29,6 +29,10 @@ export class QueryServer {
   readonly calls: QueryCall[] = [];
   /** Answer the next `count` calls with this error (e.g. throttling, to test retries). */
   failNext: { status: number; code: string; message: string; count: number } | undefined;
+  /** Leave the next `hangNext` calls unanswered (until the client gives up or the server closes). */
+  hangNext = 0;
+  /** Calls left unanswered whose client has not given up yet. */
+  hanging = 0;
 
   private constructor(
     private readonly server: Server,
@@ -69,6 +73,12 @@ export class QueryServer {
     const params = new Map(new URLSearchParams(Buffer.concat(chunks).toString("utf8")));
     const call: QueryCall = { action: params.get("Action") ?? "", params, region: auth[2]!, accessKeyId: auth[1]! };
     this.calls.push(call);
+    if (this.hangNext > 0) {
+      this.hangNext--;
+      this.hanging++;
+      res.once("close", () => this.hanging--);
+      return;
+    }
     if (this.failNext && this.failNext.count > 0) {
       this.failNext.count--;
       return fail(this.failNext.status, this.failNext.code, this.failNext.message);
