@@ -66,3 +66,7 @@ export {
   type TemplateStruct,
   type TemplateMap,
 } from "./template/agent-path-template.js";
+// Go's encoding/json, where a plugin must match SPIRE byte for byte: strings written with Go's
+// escapes, and syntax errors in Go's words. See src/gojson/.
+export { goJsonString } from "./gojson/string.js";
+export { goJsonSyntaxError } from "./gojson/syntax-error.js";

@@ -4,7 +4,7 @@
  * leaves a field empty, any other type is an error naming the field, and a document that is not
  * an object (other than null) cannot be read at all.
  */
-import { goJsonSyntaxError } from "./go-json.js";
+import { goJsonSyntaxError } from "@signet/plugin-sdk";
 
 export class GoJsonError extends Error {
   override readonly name = "GoJsonError";
@@ -40,12 +40,4 @@ function jsonKind(v: unknown): string {
   if (Array.isArray(v)) return "array";
   if (typeof v === "object") return "object";
   return typeof v; // string, number, boolean
-}
-
-/**
- * Go's json.Marshal of a string: JSON with <, >, & and U+2028/U+2029 escaped as \u00XX, which is
- * what SPIRE's agent sends.
- */
-export function goJsonString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

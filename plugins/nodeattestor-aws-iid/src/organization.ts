@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { GoJsonError } from "./go-struct.js";
-import { goJsonSyntaxError } from "./go-json.js";
+import { goJsonSyntaxError } from "@signet/plugin-sdk";
 
 export interface OrganizationConfig {
   readonly accountListFile: string;

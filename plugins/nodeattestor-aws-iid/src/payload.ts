@@ -3,7 +3,8 @@
  * instance identity document as IMDS serves it, its RSA-1024 signature (base64) and its RSA-2048
  * PKCS #7 signature (base64, no PEM armor). Field order and escaping are Go's json.Marshal.
  */
-import { GoJsonError, decodeStringFields, goJsonString } from "./go-struct.js";
+import { goJsonString } from "@signet/plugin-sdk";
+import { GoJsonError, decodeStringFields } from "./go-struct.js";
 
 export interface AttestationData {
   readonly document: string;

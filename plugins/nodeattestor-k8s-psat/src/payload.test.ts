@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PayloadDecodeError, decodeAttestationData, encodeAttestationData, goJsonString } from "./payload.js";
+import { goJsonString } from "@signet/plugin-sdk";
+import { PayloadDecodeError, decodeAttestationData, encodeAttestationData } from "./payload.js";
 
 describe("k8s_psat payload", () => {
   it("is written as SPIRE's agent writes it", () => {

@@ -7,6 +7,7 @@
  * last match wins), unknown keys are ignored, null leaves a field empty, and a value of the wrong
  * type is an error in Go's wording.
  */
+import { goJsonString } from "@signet/plugin-sdk";
 
 export interface AttestationData {
   readonly cluster: string;
@@ -52,12 +53,4 @@ function jsonKind(v: unknown): string {
   if (Array.isArray(v)) return "array";
   if (typeof v === "boolean") return "bool";
   return typeof v; // "number", "string", "object"
-}
-
-/**
- * A JSON string as Go's encoding/json writes it: JSON.stringify's escapes, plus the HTML-safe
- * ones Go adds (<, >, &) and the JavaScript line terminators U+2028/U+2029.
- */
-export function goJsonString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

@@ -10,7 +10,7 @@
  * Decoding follows encoding/json's rules (keys matched case-insensitively, unknown keys ignored,
  * null leaves a field unset, []byte is standard base64) and its error wording.
  */
-import { goJsonSyntaxError } from "./go-json.js";
+import { goJsonSyntaxError } from "@signet/plugin-sdk";
 
 export interface AttestationData {
   readonly certificates: readonly Buffer[];
