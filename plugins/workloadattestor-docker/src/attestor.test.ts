@@ -1,13 +1,14 @@
 /**
  * DockerAttestor end to end in-process: PIDs of the fixture proc root
  * (src/testing/proc, one per cgroup layout) against fake Docker and Podman
- * engines on Unix sockets (test/fakes/docker).
+ * engines on Unix sockets (test/fakes/docker). A workload 10xx is in the
+ * container whose init process is 20xx (the engine's State.Pid).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FakeDockerEngine } from "../../../test/fakes/docker/engine.js";
+import { type FakeContainer, FakeDockerEngine } from "../../../test/fakes/docker/engine.js";
 import { DockerAttestor } from "./attestor.js";
 import { parseSettings } from "./config.js";
 import { procFs } from "./proc.js";
@@ -32,6 +33,16 @@ async function attestor(extra = ""): Promise<DockerAttestor> {
   return new DockerAttestor(settings, { proc, retry });
 }
 
+/** Container A as Docker knows it, its init process at `initPid` (2003: cgroup v2, systemd driver). */
+const web = (initPid = 2003): FakeContainer => ({
+  id: A,
+  name: "web",
+  config: { Labels: { "com.example.tier": "front", "com.example.name": "web" }, Env: ["PATH=/usr/bin", "MODE=prod"], Image: "example/web:1.0" },
+  state: { pid: initPid },
+});
+/** Container A with another Config, its init at 2003. */
+const addA = (container: Omit<FakeContainer, "id">, options?: { hiddenLookups?: number }) => docker.addContainer({ state: { pid: 2003 }, ...container, id: A }, options);
+
 const webSelectors = ["label:com.example.name:web", "label:com.example.tier:front", "env:PATH=/usr/bin", "env:MODE=prod", "image_id:example/web:1.0", `image_config_digest:${imageId}`];
 
 beforeAll(async () => {
@@ -50,14 +61,11 @@ beforeEach(() => {
   waits = [];
   for (const engine of [docker, podman, rootlessPodman]) engine.requests.length = 0;
   docker.hang(false);
-  docker.addContainer({
-    id: A,
-    name: "web",
-    config: { Labels: { "com.example.tier": "front", "com.example.name": "web" }, Env: ["PATH=/usr/bin", "MODE=prod"], Image: "example/web:1.0" },
-  });
+  docker.addContainer(web());
   docker.addImage({ id: imageId, repoTags: ["example/web:1.0"] });
   for (const engine of [podman, rootlessPodman]) {
-    engine.addContainer({ id: P, config: { Labels: { engine: engine === podman ? "rootful" : "rootless" }, Env: [], Image: "" } });
+    const rootful = engine === podman;
+    engine.addContainer({ id: P, config: { Labels: { engine: rootful ? "rootful" : "rootless" }, Env: [], Image: "" }, state: { pid: rootful ? 2010 : 2011 } });
   }
 });
 
@@ -72,7 +80,8 @@ describe("DockerAttestor: Docker workloads", () => {
     [1007, "cgroup file over spoofed mountinfo"],
     [1008, "containerd CRI shape"],
     [1009, "CRI-O shape"],
-  ])("pid %i (%s): labels sorted by key, env in order, image_id, image_config_digest", async (pid) => {
+  ])("pid %i (%s), beside the container's init: labels sorted by key, env in order, image_id, image_config_digest", async (pid) => {
+    docker.addContainer(web(pid + 1000));
     const a = await attestor();
     expect(await a.attest(pid)).toEqual(webSelectors);
     expect(docker.requests.map((r) => r.path)).toEqual(["/_ping", `/v1.47/containers/${A}/json`, "/v1.47/images/example/web:1.0/json"]);
@@ -91,23 +100,23 @@ describe("DockerAttestor: Docker workloads", () => {
   });
 
   it("retries a container Docker does not know yet, waiting 100 then 200 ms", async () => {
-    docker.addContainer({ id: A, config: { Labels: { late: "yes" }, Env: [], Image: "" } }, { hiddenLookups: 2 });
+    addA({ config: { Labels: { late: "yes" }, Env: [], Image: "" } }, { hiddenLookups: 2 });
     expect(await (await attestor()).attest(1003)).toEqual(["label:late:yes"]);
     expect(docker.inspectCount(A)).toBe(3);
     expect(waits).toEqual([100, 200]);
   });
 
   it("fails Unknown with Docker's message after SPIRE's 3 retries", async () => {
-    docker.addContainer({ id: A }, { hiddenLookups: 10 });
+    addA({}, { hiddenLookups: 10 });
     await expect((await attestor()).attest(1003)).rejects.toMatchObject({ kind: "unknown", message: `Error response from daemon: No such container: ${A}` });
     expect(docker.inspectCount(A)).toBe(4);
     expect(waits).toEqual([100, 200, 400]);
   });
 
   it("leaves image_config_digest out when image inspect fails, and skips it for a container without an image name", async () => {
-    docker.addContainer({ id: A, config: { Labels: {}, Env: ["A=1"], Image: "gone:1" } });
+    addA({ config: { Labels: {}, Env: ["A=1"], Image: "gone:1" } });
     expect(await (await attestor()).attest(1003)).toEqual(["env:A=1", "image_id:gone:1"]);
-    docker.addContainer({ id: A, config: { Labels: {}, Env: [], Image: "" } });
+    addA({ config: { Labels: {}, Env: [], Image: "" } });
     docker.requests.length = 0;
     expect(await (await attestor()).attest(1003)).toEqual([]);
     expect(docker.requests.some((r) => r.path.includes("/images/"))).toBe(false);
@@ -124,7 +133,7 @@ describe("DockerAttestor: Docker workloads", () => {
       kind: "unknown",
       message: expect.stringMatching(/^failed to connect to the docker API at unix:\/\/.*absent.sock/),
     });
-    docker.addContainer({ id: A, rawBody: "<html>" });
+    addA({ rawBody: "<html>" });
     await expect((await attestor()).attest(1003)).rejects.toMatchObject({ kind: "unknown", message: /^decoding response of / });
   });
 
@@ -145,6 +154,82 @@ describe("DockerAttestor: Docker workloads", () => {
   });
 });
 
+describe("DockerAttestor: the workload must be in the container its cgroups name", () => {
+  const refused = (pid: number, workloadPath: string, containerPath: string, initPath = containerPath, initPid = 2003) => ({
+    kind: "permission-denied",
+    message: expect.stringContaining(
+      `workload is not in container "${A}": its cgroup "${workloadPath}" on hierarchy ` +
+        `${pid === 1042 ? "12 (hugetlb)" : "0"} is neither the container's cgroup "${containerPath}" (from its init process, PID ${initPid}, in "${initPath}") nor below it`,
+    ),
+  });
+
+  it.each([
+    [1040, "a cgroup named <id> in a user's delegated systemd subtree (cgroup v2)", "/user.slice/user-1000.slice/user@1000.service/app.slice/" + A],
+    [1041, "a scope named evil-<id>.scope there", `/user.slice/user-1000.slice/user@1000.service/app.slice/evil-${A}.scope`],
+  ])("pid %i, %s: PermissionDenied naming both paths, no selectors, no image lookup", async (pid, _name, path) => {
+    const a = await attestor();
+    await expect(a.attest(pid)).rejects.toMatchObject(refused(pid, path, `/system.slice/docker-${A}.scope`));
+    expect(docker.requests.map((r) => r.path)).toEqual(["/_ping", `/v1.47/containers/${A}/json`]);
+  });
+
+  it("pid 1042: the same spoof on every cgroup v1 hierarchy is refused on the first", async () => {
+    docker.addContainer(web(2001));
+    await expect((await attestor()).attest(1042)).rejects.toMatchObject(
+      refused(1042, `/user.slice/user-1000.slice/user@1000.service/app.slice/${A}`, `/docker/${A}`, `/docker/${A}`, 2001),
+    );
+  });
+
+  it("pid 1043: mountinfo naming the container is checked against the cgroup file, which puts the process in a user session", async () => {
+    await expect((await attestor()).attest(1043)).rejects.toMatchObject(refused(1043, "/user.slice/user-1000.slice/session-3.scope", `/system.slice/docker-${A}.scope`));
+  });
+
+  it.each([
+    [1003, 2003, "docker exec into a cgroup v2 container (systemd driver): the init's own cgroup"],
+    [1001, 2001, "docker exec into a cgroup v1 container (cgroupfs driver): every hierarchy the init's"],
+    [2003, 2003, "the container's init process itself"],
+    [1044, 2004, "a sub-cgroup the container made under its own (cgroupfs, v2)"],
+    [1045, 2045, "a service of a container running systemd (v2): init in <container>/init.scope, service in <container>/system.slice/…"],
+    [1046, 2046, "the same on cgroup v1"],
+  ])("pid %i in the container whose init is %i (%s): attested", async (pid, initPid) => {
+    docker.addContainer(web(initPid));
+    expect(await (await attestor()).attest(pid)).toEqual(webSelectors);
+  });
+
+  it("a container whose init process is not visible (the agent in its own PID namespace): FailedPrecondition saying why", async () => {
+    docker.addContainer(web(999_998));
+    await expect((await attestor()).attest(1003)).rejects.toMatchObject({
+      kind: "failed-precondition",
+      message:
+        `init process of container "${A}" (PID 999998, from the engine) is not visible at ${proc.pidPath(999_998)}: ` +
+        "the agent must share the host's PID namespace with the containers (e.g. run with pid: host), since a workload is attested as a container " +
+        "only after its cgroups are checked against those of the container's init process",
+    });
+  });
+
+  it("a container the engine reports with State.Pid 0 or not running: FailedPrecondition, no selectors", async () => {
+    docker.addContainer({ ...web(), state: { pid: 0 } });
+    await expect((await attestor()).attest(1003)).rejects.toMatchObject({
+      kind: "failed-precondition",
+      message: `container "${A}" is not running (engine reports State.Running false, State.Pid 0): cannot verify that the workload is in it`,
+    });
+    docker.addContainer({ ...web(), state: { pid: 2003, running: false } });
+    await expect((await attestor()).attest(1003)).rejects.toMatchObject({ kind: "failed-precondition", message: /is not running \(engine reports State.Running false, State.Pid 2003\)/ });
+  });
+
+  it("an unreadable init cgroup file: Internal naming the init process", async () => {
+    docker.addContainer(web(1030));
+    await expect((await attestor()).attest(1003)).rejects.toMatchObject({
+      kind: "internal",
+      message: `init process of container "${A}" (PID 1030): unable to obtain cgroups: invalid cgroup entry, contains 1 colon separated fields but expected at least 3: "not a cgroup line"`,
+    });
+  });
+
+  it("rootless Podman: a workload of another container of the same user is refused", async () => {
+    rootlessPodman.addContainer({ id: P, state: { pid: 2010 } });
+    await expect((await attestor()).attest(1011)).rejects.toMatchObject({ kind: "permission-denied", message: /^workload is not in container "a1b2/ });
+  });
+});
+
 describe("DockerAttestor: Podman workloads", () => {
   it("asks rootful Podman at podman_socket_path", async () => {
     expect(await (await attestor()).attest(1010)).toEqual(["label:engine:rootful"]);
@@ -159,7 +244,8 @@ describe("DockerAttestor: Podman workloads", () => {
   });
 
   it("ignores docker_version for Podman (it negotiates, as SPIRE's Podman client does)", async () => {
-    await (await attestor('docker_version = "1.47"')).attest(1012);
+    podman.addContainer({ id: P, config: { Labels: { engine: "rootful" } }, state: { pid: 2012 } });
+    expect(await (await attestor('docker_version = "1.47"')).attest(1012)).toEqual(["label:engine:rootful"]);
     expect(podman.requests.map((r) => r.path)).toEqual(["/_ping", `/v1.41/containers/${P}/json`]);
   });
 });
@@ -168,9 +254,18 @@ describe("DockerAttestor: legacy container_id_cgroup_matchers", () => {
   const legacy = (patterns: string[]) => attestor(`use_new_container_locator = false\ncontainer_id_cgroup_matchers = ${JSON.stringify(patterns)}`);
 
   it("finds the container only where a pattern matches", async () => {
+    docker.addContainer(web(2013));
     expect(await (await legacy(["/my.slice/*/<id>/*"])).attest(1013)).toEqual(webSelectors);
     expect(await (await legacy(["/my.slice/*/<id>/*"])).attest(1003)).toEqual([]);
+    docker.addContainer(web(2001));
     expect(await (await legacy(["/docker/<id>"])).attest(1001)).toEqual(webSelectors);
+  });
+
+  it("checks membership too: a user-slice cgroup the pattern matches is refused", async () => {
+    await expect((await legacy(["/user.slice/*/*/*/<id>"])).attest(1040)).rejects.toMatchObject({
+      kind: "permission-denied",
+      message: expect.stringContaining(`workload is not in container "${A}"`),
+    });
   });
 
   it("fails Unknown for an unreadable or malformed cgroup file, as SPIRE's legacy path does", async () => {

@@ -6,8 +6,12 @@
  *      cgroup matchers); no container means no selectors and no error.
  *   2. Docker, or Podman when the cgroup path is Podman's (podman.ts).
  *   3. `GET /containers/{id}/json`, retried as SPIRE does (retry.ts):
- *      labels, env and image name.
- *   4. `GET /images/{image}/json` for image_config_digest; a failure there
+ *      labels, env, image name, and the init process (`State.Pid`).
+ *   4. The workload must really be in that container (not in SPIRE): the
+ *      init process must be visible in our /proc, and the workload's cgroups
+ *      that named the container must be the container's or below them
+ *      (container-membership.ts).
+ *   5. `GET /images/{image}/json` for image_config_digest; a failure there
  *      only leaves that selector out, as in SPIRE.
  */
 import type { Logger } from "@signet/plugin-sdk";
@@ -15,9 +19,10 @@ import { containerIdFromCgroups } from "./cgroup-matchers.js";
 import type { Cgroup } from "./cgroups.js";
 import type { Settings } from "./config.js";
 import { locateContainer, readCgroups } from "./container-locator.js";
-import { DockerClient, type DockerClientOptions } from "./docker-client.js";
+import { verifyMembership } from "./container-membership.js";
+import { type ContainerState, DockerClient, type DockerClientOptions } from "./docker-client.js";
 import { parseDockerHost } from "./docker-host.js";
-import { AttestError, CallAborted, goErrorText } from "./errors.js";
+import { AttestError, CallAborted, goErrorText, goQuote } from "./errors.js";
 import { podmanSocketFor } from "./podman.js";
 import { type ProcFs, procFs } from "./proc.js";
 import { type RetryPolicy, retry, spireRetryPolicy } from "./retry.js";
@@ -33,6 +38,8 @@ export interface AttestorDeps {
 
 interface Located {
   readonly containerId: string;
+  /** The workload's cgroups to check against the container's (the ones that named it). */
+  readonly evidence: readonly Cgroup[];
   /** Set for Podman workloads. */
   readonly podmanSocket: string | undefined;
 }
@@ -62,7 +69,8 @@ export class DockerAttestor {
     if (located === undefined) return [];
     const client = located.podmanSocket === undefined ? this.docker : this.podmanClient(located.podmanSocket);
 
-    const config = await retry(this.retryPolicy, signal, () => client.inspectContainer(located.containerId, signal)).catch(asUnknown);
+    const { config, state } = await retry(this.retryPolicy, signal, () => client.inspectContainer(located.containerId, signal)).catch(asUnknown);
+    await this.verifyInContainer(located, state);
     const values = configSelectorValues(config);
     if (config.image !== "") {
       const image = await client.inspectImage(config.image, signal).catch((e: unknown) => {
@@ -95,10 +103,12 @@ export class DockerAttestor {
       });
       if (cgroups === undefined) throw new AttestError("unknown", `open ${this.proc.cgroupPath(pid)}: no such file or directory`);
       const containerId = containerIdFromCgroups(matchers, cgroups);
-      return containerId === "" ? undefined : { containerId, podmanSocket: this.podmanSocket(cgroups) };
+      if (containerId === "") return undefined;
+      const evidence = cgroups.filter((c) => matchers.find(c.groupPath) === containerId);
+      return { containerId, evidence, podmanSocket: this.podmanSocket(cgroups) };
     }
 
-    const containerId = await locateContainer(this.proc, pid, { verbose: this.settings.verboseContainerLocatorLogs, log: this.deps.log });
+    const { containerId, evidence } = await locateContainer(this.proc, pid, { verbose: this.settings.verboseContainerLocatorLogs, log: this.deps.log });
     if (containerId === "") return undefined;
     let cgroups: Cgroup[] | undefined;
     try {
@@ -106,8 +116,36 @@ export class DockerAttestor {
     } catch (e) {
       this.deps.log?.warn("Failed to read cgroups for Podman detection, falling back to Docker client", { pid, err: goErrorText(e) });
     }
-    if (cgroups === undefined) return { containerId, podmanSocket: undefined };
-    return { containerId, podmanSocket: this.podmanSocket(cgroups) };
+    if (cgroups === undefined) return { containerId, evidence, podmanSocket: undefined };
+    return { containerId, evidence, podmanSocket: this.podmanSocket(cgroups) };
+  }
+
+  /**
+   * The IO half of the membership check: the engine's init PID must be a
+   * running process we can see, and its cgroups are read from the same proc
+   * root as the workload's, so both paths are written from one viewpoint.
+   */
+  private async verifyInContainer(located: Located, state: ContainerState): Promise<void> {
+    const { containerId } = located;
+    if (!state.running || state.pid <= 0) {
+      throw new AttestError(
+        "failed-precondition",
+        `container ${goQuote(containerId)} is not running (engine reports State.Running ${state.running}, State.Pid ${state.pid}): cannot verify that the workload is in it`,
+      );
+    }
+    const init = await readCgroups(this.proc, state.pid).catch((e: AttestError) => {
+      throw new AttestError(e.kind, `init process of container ${goQuote(containerId)} (PID ${state.pid}): ${e.message}`);
+    });
+    if (init === undefined) {
+      throw new AttestError(
+        "failed-precondition",
+        `init process of container ${goQuote(containerId)} (PID ${state.pid}, from the engine) is not visible at ${this.proc.pidPath(state.pid)}: ` +
+          "the agent must share the host's PID namespace with the containers (e.g. run with pid: host), since a workload is attested as a container " +
+          "only after its cgroups are checked against those of the container's init process",
+      );
+    }
+    verifyMembership({ containerId, initPid: state.pid, workload: located.evidence, init });
+    this.deps.log?.debug("Workload is in the container its cgroups name", { container_id: containerId, init_pid: state.pid });
   }
 
   private podmanSocket(cgroups: readonly Cgroup[]): string | undefined {

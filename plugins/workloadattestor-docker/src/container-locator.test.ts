@@ -11,7 +11,7 @@ const proc = procFs(join(__dirname, "testing"));
 const A = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const B = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
 const P = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
-const locate = (pid: number) => locateContainer(proc, pid, { verbose: false });
+const locate = async (pid: number) => (await locateContainer(proc, pid, { verbose: false })).containerId;
 
 describe("locateContainer on fixture proc roots", () => {
   it.each([
@@ -38,6 +38,15 @@ describe("locateContainer on fixture proc roots", () => {
     [999_999, "a PID with no /proc entry (exited)"],
   ])("pid %i: %s is not in a container", async (pid) => {
     expect(await locate(pid)).toBe("");
+  });
+
+  it("answers as evidence the cgroup lines that named the container, or the whole cgroup file when mountinfo did", async () => {
+    const evidence = async (pid: number) => (await locateContainer(proc, pid, { verbose: false })).evidence.map((c) => `${c.hierarchyId}:${c.groupPath}`);
+    expect(await evidence(1035)).toEqual([`1:/docker/${A}`]);
+    expect(await evidence(1001)).toHaveLength(12);
+    expect(await evidence(1006)).toEqual(["0:/"]);
+    expect(await evidence(1043)).toEqual(["0:/user.slice/user-1000.slice/session-3.scope"]);
+    expect(await evidence(1020)).toEqual([]);
   });
 
   it("fails Internal on a malformed cgroup file", async () => {

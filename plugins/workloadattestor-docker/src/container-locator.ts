@@ -9,6 +9,13 @@
  *
  * A PID with neither file (exited, or never existed) is "not a container":
  * no ID, no error.
+ *
+ * Besides the ID it answers the evidence the membership check
+ * (container-membership.ts) holds against the container: the cgroup lines
+ * that named it, or, when mountinfo named it, every line of the cgroup file
+ * (the kernel's word on where the process is; mount roots are not compared,
+ * the workload controls its mount namespace and they are written from the
+ * mounter's cgroup namespace).
  */
 import type { Logger } from "@signet/plugin-sdk";
 import { type Cgroup, parseCgroups } from "./cgroups.js";
@@ -22,11 +29,20 @@ export interface LocatorOptions {
   readonly log?: Logger;
 }
 
-/** The container ID of `pid`, or "" when the process is not in a container. */
-export async function locateContainer(proc: ProcFs, pid: number, options: LocatorOptions): Promise<string> {
-  const fromCgroups = await fromCgroupFile(proc, pid, options);
-  if (fromCgroups !== "") return fromCgroups;
-  return fromMountInfo(proc, pid, options);
+export interface ContainerLocation {
+  /** "" when the process is not in a container. */
+  readonly containerId: string;
+  /** The process's cgroups to check against the container's (see above); empty when there is no container. */
+  readonly evidence: readonly Cgroup[];
+}
+
+/** The container of `pid`, with the cgroups that put it there. */
+export async function locateContainer(proc: ProcFs, pid: number, options: LocatorOptions): Promise<ContainerLocation> {
+  const cgroups = (await readCgroups(proc, pid)) ?? [];
+  const fromCgroups = fromCgroupFile(cgroups, options);
+  if (fromCgroups !== "") return { containerId: fromCgroups, evidence: cgroups.filter((c) => containerIdInPath(c.groupPath) === fromCgroups) };
+  const fromMounts = await fromMountInfo(proc, pid, options);
+  return { containerId: fromMounts, evidence: fromMounts === "" ? [] : cgroups };
 }
 
 /** The cgroups of `pid`; undefined when the file does not exist. Errors are the locator's (Internal). */
@@ -45,8 +61,7 @@ export async function readCgroups(proc: ProcFs, pid: number): Promise<Cgroup[] |
   }
 }
 
-async function fromCgroupFile(proc: ProcFs, pid: number, options: LocatorOptions): Promise<string> {
-  const cgroups = (await readCgroups(proc, pid)) ?? [];
+function fromCgroupFile(cgroups: readonly Cgroup[], options: LocatorOptions): string {
   if (options.verbose) {
     cgroups.forEach((cgroup, i) => options.log?.debug("PID cgroup enumerated", { index: i + 1, total: cgroups.length, path: cgroup.groupPath }));
   }

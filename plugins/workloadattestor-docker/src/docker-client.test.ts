@@ -27,8 +27,11 @@ beforeEach(() => {
 describe("DockerClient against the fake engine", () => {
   it("negotiates once (the daemon's 1.45 is below ours) and inspects at /v1.45/containers/{id}/json", async () => {
     const c = client();
-    const config = await c.inspectContainer(A);
-    expect(config).toEqual({ labels: [["b", "2"], ["a", "1"]], env: ["PATH=/bin", "X=y=z"], image: "envoyproxy/envoy:v1.29.1" });
+    const inspected = await c.inspectContainer(A);
+    expect(inspected).toEqual({
+      config: { labels: [["b", "2"], ["a", "1"]], env: ["PATH=/bin", "X=y=z"], image: "envoyproxy/envoy:v1.29.1" },
+      state: { pid: 4242, running: true },
+    });
     await c.inspectContainer(` ${A} `);
     expect(engine.requests).toEqual([
       { method: "GET", path: "/_ping" },
@@ -101,14 +104,20 @@ describe("DockerClient against the fake engine", () => {
       ['{"Config": {"Env": "A=B"}}', "Config.Env: expected an array of strings"],
       ['{"Config": {"Labels": {"a": 1}}}', "Config.Labels: expected an object of strings"],
       ['{"Config": {"Image": 7}}', "Config.Image: expected a string"],
+      ['{"Config": {}, "State": []}', "State: expected an object"],
+      ['{"Config": {}, "State": {"Pid": "42"}}', "State.Pid: expected an integer"],
+      ['{"Config": {}, "State": {"Pid": 4.5}}', "State.Pid: expected an integer"],
+      ['{"Config": {}, "State": {"Pid": 42, "Running": "yes"}}', "State.Running: expected a boolean"],
       [JSON.stringify({ Config: { Env: ["X=" + "x".repeat(100_000)] } }), `response of /containers/${id}/json is larger than 65536 bytes`],
     ] as const) {
       engine.addContainer({ id, rawBody });
       await expect(c.inspectContainer(id)).rejects.toThrow(message);
     }
-    // Go's encoding/json matches member names ignoring case; nulls decode as empty.
+    // Go's encoding/json matches member names ignoring case; nulls decode as empty; no State reads as not running.
     engine.addContainer({ id, rawBody: '{"config": {"labels": null, "env": null, "image": "x"}}' });
-    expect(await c.inspectContainer(id)).toEqual({ labels: [], env: [], image: "x" });
+    expect(await c.inspectContainer(id)).toEqual({ config: { labels: [], env: [], image: "x" }, state: { pid: 0, running: false } });
+    engine.addContainer({ id, rawBody: '{"Config": {}, "state": {"pid": 77, "running": true}}' });
+    expect((await c.inspectContainer(id)).state).toEqual({ pid: 77, running: true });
   });
 
   it("words connection failures as the Go client does", async () => {

@@ -41,6 +41,19 @@ export interface ContainerConfig {
   readonly image: string;
 }
 
+/** What the attestor reads of the inspect answer's `State`: the container's init process. */
+export interface ContainerState {
+  /** The init process's PID as the engine's host sees it; 0 when the container is not running. */
+  readonly pid: number;
+  readonly running: boolean;
+}
+
+/** What the attestor reads of `GET /containers/{id}/json`: its `Config` and `State`. */
+export interface ContainerInspect {
+  readonly config: ContainerConfig;
+  readonly state: ContainerState;
+}
+
 /** What the attestor reads of `GET /images/{name}/json`. */
 export interface ImageSummary {
   readonly id: string;
@@ -74,11 +87,11 @@ export class DockerClient {
     this.maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
   }
 
-  async inspectContainer(containerId: string, signal?: AbortSignal): Promise<ContainerConfig> {
+  async inspectContainer(containerId: string, signal?: AbortSignal): Promise<ContainerInspect> {
     const id = containerId.trim();
     if (id === "") throw new DockerApiError("invalid container name or ID: value is empty");
     const json = await this.getJson(`/containers/${id}/json`, signal);
-    return containerConfigOf(json);
+    return { config: containerConfigOf(json), state: containerStateOf(json) };
   }
 
   async inspectImage(imageName: string, signal?: AbortSignal): Promise<ImageSummary> {
@@ -287,6 +300,21 @@ function containerConfigOf(json: unknown): ContainerConfig {
   const image = field(config, "Image") ?? "";
   if (typeof image !== "string") throw new DockerApiError("decoding container inspect response: Config.Image: expected a string");
   return { labels: Object.entries(labels as Record<string, string>), env: env as string[], image };
+}
+
+/**
+ * The container's `State` (Docker and Podman both answer `Pid` and
+ * `Running`); a missing `State` or `Pid` reads as not running, which the
+ * attestor refuses.
+ */
+function containerStateOf(json: unknown): ContainerState {
+  const state = field(json, "State") ?? {};
+  if (!isObject(state)) throw new DockerApiError("decoding container inspect response: State: expected an object");
+  const pid = field(state, "Pid") ?? 0;
+  if (typeof pid !== "number" || !Number.isSafeInteger(pid)) throw new DockerApiError("decoding container inspect response: State.Pid: expected an integer");
+  const running = field(state, "Running") ?? false;
+  if (typeof running !== "boolean") throw new DockerApiError("decoding container inspect response: State.Running: expected a boolean");
+  return { pid, running };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -6,6 +6,7 @@ describe("toRpcError, the one place kinds become SPIRE's codes", () => {
   it.each([
     ["internal", Code.INTERNAL],
     ["failed-precondition", Code.FAILED_PRECONDITION],
+    ["permission-denied", Code.PERMISSION_DENIED],
     ["unknown", Code.UNKNOWN],
     ["invalid-argument", Code.INVALID_ARGUMENT],
   ] as const)("%s → code %i, message kept", (kind, code) => {

@@ -6,11 +6,15 @@
  * or malformed /proc files) and FailedPrecondition (two containers for one
  * process); everything SPIRE returns as a plain Go error (Docker API
  * failures, the legacy cgroup matchers) reaches the host as Unknown, so
- * those have the kind "unknown" here.
+ * those have the kind "unknown" here. Two answers are ours, from the
+ * container membership check SPIRE does not make (container-membership.ts):
+ * PermissionDenied for a workload outside the container its cgroup path
+ * names, FailedPrecondition when that cannot be checked (the container's
+ * init process is not visible, or the container is not running).
  */
 import { Code, RpcError } from "@signet/plugin-sdk";
 
-export type AttestErrorKind = "invalid-argument" | "failed-precondition" | "internal" | "unknown" | "cancelled";
+export type AttestErrorKind = "invalid-argument" | "failed-precondition" | "permission-denied" | "internal" | "unknown" | "cancelled";
 
 export class AttestError extends Error {
   override readonly name = "AttestError";
@@ -25,6 +29,7 @@ export class AttestError extends Error {
 const codes: Readonly<Record<AttestErrorKind, Code>> = {
   "invalid-argument": Code.INVALID_ARGUMENT,
   "failed-precondition": Code.FAILED_PRECONDITION,
+  "permission-denied": Code.PERMISSION_DENIED,
   internal: Code.INTERNAL,
   unknown: Code.UNKNOWN,
   cancelled: Code.CANCELLED,

@@ -1,6 +1,7 @@
 /**
  * Where the attestor reads a process: `<rootDir>/proc/<pid>/cgroup` and
- * `<rootDir>/proc/<pid>/mountinfo`, as SPIRE does with its root directory
+ * `<rootDir>/proc/<pid>/mountinfo` (of the workload; of a container's init
+ * process, its cgroup file only), as SPIRE does with its root directory
  * ("/" in production; tests point it at fixtures under src/testing/).
  *
  * Reads are capped: a workload can grow its own mountinfo (mount
@@ -13,6 +14,8 @@ import { join } from "node:path";
 export const maxProcFileBytes = 4 * 1024 * 1024;
 
 export interface ProcFs {
+  /** `<rootDir>/proc/<pid>`, for messages. */
+  pidPath(pid: number): string;
   cgroupPath(pid: number): string;
   mountinfoPath(pid: number): string;
   /** The file's text; rejects with the file-system error (ENOENT when the process is gone). */
@@ -28,6 +31,7 @@ export class ProcFileTooLarge extends Error {
 export function procFs(rootDir = "/", limit = maxProcFileBytes): ProcFs {
   const path = (pid: number, last: string) => join(rootDir, "proc", String(pid), last);
   return {
+    pidPath: (pid) => join(rootDir, "proc", String(pid)),
     cgroupPath: (pid) => path(pid, "cgroup"),
     mountinfoPath: (pid) => path(pid, "mountinfo"),
     read: (file) => readCapped(file, limit),

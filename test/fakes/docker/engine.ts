@@ -32,6 +32,13 @@ export interface FakeContainer {
   readonly config?: Readonly<Record<string, unknown>>;
   /** `Image` at top level: the image ID the container runs ("sha256:…"). */
   readonly imageId?: string;
+  /**
+   * The container's init process as dockerd reports it in `State.Pid` (a
+   * host PID) and `State.Running` (default: `pid !== 0`); default state:
+   * running with PID 4242. Give `{ pid: 0 }` for a stopped container
+   * (dockerd then answers `Pid: 0`, `Running: false`, `Status: "exited"`).
+   */
+  readonly state?: { readonly pid: number; readonly running?: boolean };
   /** A whole inspect body to answer instead (malformed-response tests). */
   readonly rawBody?: string;
 }
@@ -215,7 +222,7 @@ function containerJson(container: FakeContainer): unknown {
     Created: "2024-01-01T00:00:00.000000000Z",
     Path: "/bin/sh",
     Args: [],
-    State: { Status: "running", Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 4242, ExitCode: 0 },
+    State: stateJson(container.state ?? { pid: 4242 }),
     Image: container.imageId ?? `sha256:${"0".repeat(64)}`,
     Name: `/${container.name ?? container.id.slice(0, 12)}`,
     RestartCount: 0,
@@ -236,6 +243,24 @@ function containerJson(container: FakeContainer): unknown {
       ...container.config,
     },
     NetworkSettings: { Networks: {} },
+  };
+}
+
+/** dockerd's `State` object: a stopped container has Pid 0, an exit code and a finish time. */
+function stateJson(state: NonNullable<FakeContainer["state"]>): unknown {
+  const running = state.running ?? state.pid !== 0;
+  return {
+    Status: running ? "running" : "exited",
+    Running: running,
+    Paused: false,
+    Restarting: false,
+    OOMKilled: false,
+    Dead: false,
+    Pid: state.pid,
+    ExitCode: running ? 0 : 137,
+    Error: "",
+    StartedAt: "2024-01-01T00:00:01.000000000Z",
+    FinishedAt: running ? "0001-01-01T00:00:00Z" : "2024-01-01T01:00:00.000000000Z",
   };
 }
 

@@ -1,6 +1,10 @@
 #!/bin/sh
 # Regenerates proc/<pid>/{cgroup,mountinfo}: one PID per cgroup layout the
-# locator tests cover (see ../locator-fixtures.test.ts for what each stands for).
+# locator and attestor tests cover (../container-locator.test.ts,
+# ../attestor.test.ts). Workload PIDs are 10xx; the init process of the
+# container a 10xx workload is in is 20xx where the tests need one (the
+# engine's State.Pid), so each 10xx/20xx pair is a `docker exec` shape: a
+# second process beside the container's init.
 set -eu
 cd "$(dirname "$0")"
 rm -rf proc
@@ -68,3 +72,35 @@ put 1034 mountinfo "1543 1542 0:32 /../$A /sys/fs/cgroup ro - cgroup2 cgroup rw
 # Hierarchies without an ID before the first one with it are ignored.
 put 1035 cgroup "0::/
 1:name=systemd:/docker/$A"
+
+# Container init processes (State.Pid) for the layouts above: 20xx is the init of 10xx's container.
+put 2001 cgroup "$(v1 /docker/$A)"
+put 2002 cgroup "$(v1 /system.slice/docker-$A.scope)"
+put 2003 cgroup "0::/system.slice/docker-$A.scope"
+put 2004 cgroup "0::/docker/$A"
+put 2005 cgroup "0::/../$A"
+# The agent sees 1006 at "0::/": its cgroup namespace is rooted at the container, where the init is too.
+put 2006 cgroup "0::/"
+put 2007 cgroup "0::/system.slice/docker-$A.scope"
+put 2008 cgroup "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-$POD.slice/cri-containerd-$A.scope"
+put 2009 cgroup "$(v1 /kubepods.slice/kubepods-burstable.slice/kubepods-burstable-$POD.slice/crio-$A.scope)"
+put 2010 cgroup "0::/machine.slice/libpod-$P.scope/container"
+put 2011 cgroup "0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-$P.scope/container"
+put 2012 cgroup "$(v1 /libpod_parent/libpod-$P)"
+put 2013 cgroup "0::/my.slice/tenant/$A"
+
+# Spoofs: an unprivileged user's delegated systemd subtree (cgroup v2), a cgroup named like container A.
+put 1040 cgroup "0::/user.slice/user-1000.slice/user@1000.service/app.slice/$A"
+put 1041 cgroup "0::/user.slice/user-1000.slice/user@1000.service/app.slice/evil-$A.scope"
+# The same on every cgroup v1 hierarchy.
+put 1042 cgroup "$(v1 /user.slice/user-1000.slice/user@1000.service/app.slice/$A)"
+# A host process whose cgroup file names nothing, with A's cgroup bind-mounted in its own mount namespace.
+put 1043 cgroup "0::/user.slice/user-1000.slice/session-3.scope"
+put 1043 mountinfo "1543 1542 0:32 /system.slice/docker-$A.scope /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - cgroup2 cgroup rw"
+# Sub-cgroups inside container A: the init stays in the container's cgroup (cgroupfs, v2) ...
+put 1044 cgroup "0::/docker/$A/app"
+# ... or the container runs systemd, which moves its init to init.scope and services to system.slice (v2 and v1).
+put 1045 cgroup "0::/system.slice/docker-$A.scope/system.slice/nginx.service"
+put 2045 cgroup "0::/system.slice/docker-$A.scope/init.scope"
+put 1046 cgroup "$(v1 /system.slice/docker-$A.scope/system.slice/nginx.service)"
+put 2046 cgroup "$(v1 /system.slice/docker-$A.scope/init.scope)"
