@@ -70,3 +70,5 @@ export {
 // escapes, and syntax errors in Go's words. See src/gojson/.
 export { goJsonString } from "./gojson/string.js";
 export { goJsonSyntaxError } from "./gojson/syntax-error.js";
+// Time for background tasks, injectable so tests move it by hand. See src/clock/.
+export { systemClock, type Clock } from "./clock/clock.js";

@@ -8,9 +8,8 @@
  * SPIRE's channel; past that a key is left for the stale-key sweep.
  */
 import { type KMSClient, ScheduleKeyDeletionCommand } from "@aws-sdk/client-kms";
-import type { Logger } from "@signet/plugin-sdk";
+import type { Clock, Logger } from "@signet/plugin-sdk";
 import { awsErrorCode, callSignal, describeAwsError } from "./aws-clients.js";
-import type { Clock } from "./clock.js";
 
 export const pendingWindowInDays = 7;
 export const deletionQueueCapacity = 120;

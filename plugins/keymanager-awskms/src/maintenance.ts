@@ -18,9 +18,8 @@
  * at its next period.
  */
 import { DeleteAliasCommand, DescribeKeyCommand, type KMSClient, ListAliasesCommand, UpdateAliasCommand } from "@aws-sdk/client-kms";
-import type { Logger } from "@signet/plugin-sdk";
+import type { Clock, Logger } from "@signet/plugin-sdk";
 import { callSignal, describeAwsError } from "./aws-clients.js";
-import type { Clock } from "./clock.js";
 import type { DeletionQueue } from "./deletion-queue.js";
 import type { KmsKey } from "./kms-key.js";
 import { listAliases, listKeys } from "./listings.js";

@@ -6,9 +6,8 @@
  * stop signal.
  */
 import { readFile } from "node:fs/promises";
-import type { Logger } from "@signet/plugin-sdk";
+import { type Clock, type Logger, systemClock } from "@signet/plugin-sdk";
 import { type AwsClients, createAwsClients } from "./aws-clients.js";
-import { type Clock, systemClock } from "./clock.js";
 import type { AwsKmsConfig } from "./config.js";
 import { DeletionQueue } from "./deletion-queue.js";
 import { ConfigureError } from "./errors.js";

@@ -5,8 +5,7 @@
  * keys already in the key ring for this server. Failures are Internal, with
  * SPIRE's wording.
  */
-import { KeyManagerError, type Logger } from "@signet/plugin-sdk";
-import type { Clock } from "./clock.js";
+import { type Clock, KeyManagerError, type Logger } from "@signet/plugin-sdk";
 import type { GcpKmsConfig } from "./config.js";
 import { fetchKeyEntries } from "./fetcher.js";
 import { GcpKmsKeyManager } from "./keymanager.js";

@@ -4,9 +4,8 @@
  * its newest ENABLED version and that version's public key. This is how keys
  * survive a restart: nothing is stored locally but the server ID.
  */
-import { KeyManagerError, type PublicKeyInfo, fingerprintOf } from "@signet/plugin-sdk";
+import { type Clock, KeyManagerError, type PublicKeyInfo, fingerprintOf } from "@signet/plugin-sdk";
 import { type Algorithm, algorithmOf, keyTypeOf } from "./algorithms.js";
-import type { Clock } from "./clock.js";
 import type { CryptoKey, CryptoKeyVersion, Deadline, Kms } from "./kms-client.js";
 import { type ServerIdentity, activeKeysFilter, enabledVersionsFilter, spireKeyIdOf } from "./naming.js";
 import { fetchPublicKey } from "./public-key.js";

@@ -4,8 +4,7 @@
  * This file is the edge: configuration in, the domain (keymanager.ts) behind
  * the SDK's KeyManager handlers, status codes out.
  */
-import { Code, type KeyManagerDomain, KeyManagerError, RpcError, configService, createLogger, keyManager, keyManagerHandlers, serve } from "@signet/plugin-sdk";
-import { systemClock } from "./clock.js";
+import { Code, type KeyManagerDomain, KeyManagerError, RpcError, configService, createLogger, keyManager, keyManagerHandlers, serve, systemClock } from "@signet/plugin-sdk";
 import { type GcpKmsConfig, configMessagePrefix, parseConfig } from "./config.js";
 import { openKeyManager } from "./configure.js";
 import { type GcpKmsKeyManager, defaultOperationTimeoutMs } from "./keymanager.js";

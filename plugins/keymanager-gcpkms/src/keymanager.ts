@@ -14,9 +14,8 @@
  *   destroyQueued: keeping this server's keys fresh, sweeping other servers'
  *   stale keys, destroying replaced versions.
  */
-import { KeyManagerError, type Logger, type PublicKeyInfo, type Signature, type SignerOpts, fingerprintOf } from "@signet/plugin-sdk";
+import { type Clock, KeyManagerError, type Logger, type PublicKeyInfo, type Signature, type SignerOpts, fingerprintOf } from "@signet/plugin-sdk";
 import { type Algorithm, algorithmOf, digestOf, digests } from "./algorithms.js";
-import type { Clock } from "./clock.js";
 import { checksumMatches, crc32c } from "./crc32c.js";
 import { DestroyQueue } from "./destroy-queue.js";
 import type { KmsKeyEntry } from "./fetcher.js";

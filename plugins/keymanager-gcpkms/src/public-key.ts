@@ -7,7 +7,7 @@
  */
 import { createPublicKey } from "node:crypto";
 import type { Algorithm } from "./algorithms.js";
-import type { Clock } from "./clock.js";
+import type { Clock } from "@signet/plugin-sdk";
 import { crc32c, checksumMatches } from "./crc32c.js";
 import { type Deadline, type Kms, KmsError, type PublicKeyAnswer } from "./kms-client.js";
 

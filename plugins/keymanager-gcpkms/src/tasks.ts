@@ -11,8 +11,7 @@
  *
  * Time comes from a Clock, so tests move it by hand.
  */
-import type { Logger } from "@signet/plugin-sdk";
-import type { Clock } from "./clock.js";
+import type { Clock, Logger } from "@signet/plugin-sdk";
 import type { GcpKmsKeyManager } from "./keymanager.js";
 
 export const keepActiveIntervalMs = 6 * 3600 * 1000;

@@ -3,9 +3,8 @@
  * import it): the real Cloud KMS client pointed at the fake Cloud KMS, and a
  * logger that keeps what it is told.
  */
-import type { LogFields, LogLevel, Logger } from "@signet/plugin-sdk";
+import type { Clock, LogFields, LogLevel, Logger } from "@signet/plugin-sdk";
 import type { FakeCloudKms } from "../../../../test/fakes/gcp/kms.js";
-import type { Clock } from "../clock.js";
 import { GcpKmsKeyManager } from "../keymanager.js";
 import { type Kms, createKms, emulatorHostVariable } from "../kms-client.js";
 import { type ServerIdentity, trustDomainHash } from "../naming.js";
