@@ -72,3 +72,7 @@ export { goJsonString } from "./gojson/string.js";
 export { goJsonSyntaxError } from "./gojson/syntax-error.js";
 // Time for background tasks, injectable so tests move it by hand. See src/clock/.
 export { systemClock, type Clock } from "./clock/clock.js";
+// Files a plugin keeps: atomic replacement (temporary file, fsync, rename) and the KMS key
+// managers' server ID file. See src/files/.
+export { writeFileAtomic, type WriteFileAtomicOptions } from "./files/atomic-write.js";
+export { readOrCreateServerId, ServerIdFileError, type ServerIdFileProblem } from "./files/server-id.js";

@@ -6,14 +6,13 @@
  *
  * (Go marshals the []byte values as standard base64.) Reading refuses a file
  * that is not exactly that, naming the path and what is wrong; writing
- * replaces the file atomically (temporary file beside it, mode 0600, fsync,
- * rename, fsync of the directory), so a crash or a failed write leaves the
- * previous file whole.
+ * replaces the file atomically (the SDK's writeFileAtomic: temporary file
+ * beside it, mode 0600, fsync, rename, fsync of the directory), so a crash or
+ * a failed write leaves the previous file whole.
  */
-import { type KeyObject, createPrivateKey, randomBytes } from "node:crypto";
-import { open, readFile, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { type KeyEntry, KeyManagerError, keyEntryFromPrivateKey } from "@signet/plugin-sdk";
+import { type KeyObject, createPrivateKey } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { type KeyEntry, KeyManagerError, keyEntryFromPrivateKey, writeFileAtomic } from "@signet/plugin-sdk";
 
 /** The file could not be read, or is not a keys file: the plugin must not start on it (nor overwrite it). */
 export class KeysFileError extends Error {
@@ -62,35 +61,10 @@ export async function writeKeysFile(path: string, entries: readonly KeyEntry[]):
   }
   // Tab-indented, as SPIRE writes it (json.MarshalIndent).
   const text = `${JSON.stringify({ keys }, null, "\t")}\n`;
-  const dir = dirname(path);
-  const temporary = join(dir, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    const file = await open(temporary, "wx", 0o600);
-    try {
-      await file.writeFile(text);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, path);
+    await writeFileAtomic(path, text, { mode: 0o600 });
   } catch (e) {
-    await unlink(temporary).catch(() => {});
     throw new KeyManagerError("internal", `unable to write keys file ${JSON.stringify(path)}: ${(e as Error).message}`);
-  }
-  await syncDirectory(dir);
-}
-
-/** Makes the rename durable. Best effort: some file systems cannot fsync a directory, and the file is already whole. */
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // The new file is in place either way; only its durability across a power loss is in question.
   }
 }
 
