@@ -4,6 +4,7 @@
  * timing out) are tried again after a growing, jittered pause, and nothing outlives the caller's
  * signal (the RPC's deadline or cancellation, as SPIRE's RPC context bounds its client-go calls).
  */
+import { systemClock } from "@signet/plugin-sdk";
 
 export interface RetryPolicy {
   /** Longest one request may take. */
@@ -31,7 +32,7 @@ export class DeadlineError extends Error {
 
 export async function withRetries<T>(op: (signal: AbortSignal) => Promise<T>, opts: RetryOptions): Promise<T> {
   const { signal, policy } = opts;
-  const sleep = opts.sleep ?? abortableSleep;
+  const sleep = opts.sleep ?? systemClock.sleep;
   const random = opts.random ?? Math.random;
   let lastError: unknown;
   for (let attempt = 0; ; attempt++) {
@@ -55,16 +56,4 @@ function deadlineError(signal: AbortSignal, last: unknown): DeadlineError {
   const reason = (signal.reason as Error | undefined)?.name === "TimeoutError" ? "context deadline exceeded" : "context canceled";
   const detail = last === undefined ? "" : ` (last attempt: ${last instanceof Error ? last.message : String(last)})`;
   return new DeadlineError(`${reason}${detail}`);
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
