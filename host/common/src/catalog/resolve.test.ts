@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -24,6 +24,29 @@ describe("resolvePluginCommand", () => {
     expect(builtinPackageName("KeyManager", "disk")).toBe("@signet/plugin-keymanager-disk");
     expect(builtinPackageName("NodeAttestor", "aws_iid")).toBe("@signet/plugin-nodeattestor-aws-iid");
     expect(builtinPackageName("WorkloadAttestor", "unix")).toBe("@signet/plugin-workloadattestor-unix");
+  });
+
+  // Each packaged plugin is found from the block a SPIRE config names it with: `KeyManager "aws_kms"`
+  // must reach plugins/keymanager-aws-kms. (Run after the build: the bins are in dist/.)
+  const repo = join(__dirname, "../../../..");
+  const packaged = readdirSync(join(repo, "plugins")).flatMap((dir) => {
+    const pkg = JSON.parse(readFileSync(join(repo, "plugins", dir, "package.json"), "utf8")) as { name: string; signet: { type: string; sides: ("server" | "agent")[] } };
+    const prefix = `${pkg.signet.type.toLowerCase()}-`;
+    return dir.startsWith(prefix) ? [{ dir, pkg, spireName: dir.slice(prefix.length).replace(/-/g, "_") }] : [];
+  });
+
+  it.each(packaged.map((p) => [`${p.pkg.signet.type} "${p.spireName}"`, p] as const))("finds the packaged plugin for %s", (_, { dir, pkg, spireName }) => {
+    expect(pkg.name).toBe(`@signet/plugin-${dir}`);
+    for (const side of pkg.signet.sides) {
+      const found = resolvePluginCommand({ kind: "builtin" }, { type: pkg.signet.type, name: spireName, side, args: [], searchFrom: [repo] });
+      expect(found.file).toBe(join(repo, "node_modules", pkg.name, "dist", "plugin.mjs"));
+    }
+  });
+
+  it("has every packaged plugin of issue 5 under its SPIRE name", () => {
+    expect(packaged.map((p) => `${p.pkg.signet.type} ${p.spireName}`)).toEqual(
+      expect.arrayContaining(["KeyManager aws_kms", "KeyManager gcp_kms", "NodeAttestor aws_iid", "NodeAttestor k8s_psat", "WorkloadAttestor docker"]),
+    );
   });
 
   it("runs a plugin package's bin with this Node, and a built-in by its package", () => {

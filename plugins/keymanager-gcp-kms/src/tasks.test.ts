@@ -25,7 +25,7 @@ let kms: Kms;
 let dir: string;
 beforeAll(async () => {
   fake = await FakeCloudKms.start();
-  dir = mkdtempSync(join(tmpdir(), "keymanager-gcpkms-tasks-"));
+  dir = mkdtempSync(join(tmpdir(), "keymanager-gcp-kms-tasks-"));
   kms = kmsFor(fake, writeServiceAccountFile(dir));
 });
 afterAll(async () => {

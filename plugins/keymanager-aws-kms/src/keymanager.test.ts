@@ -24,7 +24,7 @@ const nodeHash: Record<number, string> = { [SHA256]: "sha256", [SHA384]: "sha384
 
 let kms: FakeKms;
 const running: ConfiguredPlugin[] = [];
-const root = mkdtempSync(join(tmpdir(), "keymanager-awskms-test-"));
+const root = mkdtempSync(join(tmpdir(), "keymanager-aws-kms-test-"));
 
 beforeAll(async () => {
   kms = await FakeKms.start({ pregenerate: { RSA_2048: 2 } });

@@ -32,7 +32,7 @@ let dir: string;
 let serviceAccountFile: string;
 beforeAll(async () => {
   fake = await FakeCloudKms.start();
-  dir = mkdtempSync(join(tmpdir(), "keymanager-gcpkms-test-"));
+  dir = mkdtempSync(join(tmpdir(), "keymanager-gcp-kms-test-"));
   serviceAccountFile = writeServiceAccountFile(dir, email);
   kms = kmsFor(fake, serviceAccountFile);
 });

@@ -17,11 +17,11 @@ import { buildPlugin } from "../../../test/fakes/build-plugin.js";
 import { FakeCloudKms } from "../../../test/fakes/gcp/kms.js";
 import { writeServiceAccountFile } from "../../../test/fakes/gcp/service-account.js";
 
-const [file, kms] = await Promise.all([buildPlugin(join(__dirname, "index.ts"), "keymanager-gcpkms", "KeyManager"), FakeCloudKms.start()]);
+const [file, kms] = await Promise.all([buildPlugin(join(__dirname, "index.ts"), "keymanager-gcp-kms", "KeyManager"), FakeCloudKms.start()]);
 afterAll(() => kms.stop());
 const vitest = { describe, it, beforeAll, afterAll };
 
-const dir = mkdtempSync(join(tmpdir(), "keymanager-gcpkms-conformance-"));
+const dir = mkdtempSync(join(tmpdir(), "keymanager-gcp-kms-conformance-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const serviceAccountFile = writeServiceAccountFile(dir);
 

@@ -23,7 +23,7 @@ import {
 import { readPolicyFile } from "./policy.js";
 import { getOrCreateServerId } from "./server-id.js";
 
-const dir = mkdtempSync(join(tmpdir(), "keymanager-gcpkms-config-"));
+const dir = mkdtempSync(join(tmpdir(), "keymanager-gcp-kms-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const ring = "projects/my-project/locations/us-east1/keyRings/spire";
 

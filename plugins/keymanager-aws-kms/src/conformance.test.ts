@@ -17,11 +17,11 @@ import { type PluginUnderTest, keyManagerSuite, lifecycleSuite, registerWithVite
 import { FakeKms } from "../../../test/fakes/aws/kms.js";
 import { buildPlugin } from "../../../test/fakes/build-plugin.js";
 
-const file = await buildPlugin(join(__dirname, "index.ts"), "keymanager-awskms", "KeyManager");
+const file = await buildPlugin(join(__dirname, "index.ts"), "keymanager-aws-kms", "KeyManager");
 const kms = await FakeKms.start({ pregenerate: { RSA_4096: 4, RSA_2048: 4 } });
 const vitest = { describe, it, beforeAll, afterAll };
 
-const root = mkdtempSync(join(tmpdir(), "keymanager-awskms-conformance-"));
+const root = mkdtempSync(join(tmpdir(), "keymanager-aws-kms-conformance-"));
 afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
   await kms.close();

@@ -7,7 +7,7 @@ import { ConfigureError } from "./errors.js";
 import { Names, decodeKeyId, encodeKeyId } from "./names.js";
 import { getOrCreateServerId } from "./server-id.js";
 
-const root = mkdtempSync(join(tmpdir(), "keymanager-awskms-config-"));
+const root = mkdtempSync(join(tmpdir(), "keymanager-aws-kms-config-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe("parseConfig", () => {
