@@ -170,8 +170,11 @@ describe("stopping", () => {
     const calls = fake.calls.length;
     await km.generateKey("k", KeyType.EC_P256);
     const afterGenerate = fake.calls.length;
+    // Nothing is asleep on the clock to be woken, and waking it starts nothing.
+    expect(clock.sleeping).toBe(0);
     clock.advance(disposeIntervalMs * 2);
-    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    expect(clock.sleeping).toBe(0);
     expect(fake.calls.length).toBe(afterGenerate);
     expect(afterGenerate).toBeGreaterThan(calls);
     expect(km.destroyQueue.size, "the replaced version waits in the queue; nothing takes it").toBe(1);
