@@ -76,3 +76,13 @@ export { systemClock, type Clock } from "./clock/clock.js";
 // managers' server ID file. See src/files/.
 export { writeFileAtomic, type WriteFileAtomicOptions } from "./files/atomic-write.js";
 export { readOrCreateServerId, ServerIdFileError, type ServerIdFileProblem } from "./files/server-id.js";
+// Errors as values with a kind (a gRPC status by name) and the one place they become statuses:
+// toRpcError, and withStatus / withUnaryStatus at a handler's edge. See src/errors/.
+export {
+  PluginError,
+  codeOfKind,
+  toRpcError,
+  withStatus,
+  withUnaryStatus,
+  type PluginErrorKind,
+} from "./errors/plugin-error.js";
