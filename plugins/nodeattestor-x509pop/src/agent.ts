@@ -5,12 +5,11 @@
  */
 import { type KeyObject, createPrivateKey, createPublicKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import type { CallContext } from "@signet/plugin-sdk";
+import { type CallContext, PluginError } from "@signet/plugin-sdk";
 import type { Challenge as ChallengeMessage, PayloadOrChallengeResponse } from "@signet/proto/spire/plugin/agent/nodeattestor/v1/nodeattestor";
 import { CertificateParseError, parseCertificate } from "./certificate.js";
 import { JsonDecodeError, decodeChallenge, encodeAttestationData, encodeResponse } from "./codec.js";
 import { type AgentConfig, goFileError, loadCertificates } from "./config.js";
-import { AttestError } from "./errors.js";
 import { pemBlocks } from "./pem.js";
 import { PopError, calculateResponse } from "./pop.js";
 
@@ -29,7 +28,7 @@ export interface AgentDeps {
 export function agentAidAttestation(deps: AgentDeps) {
   return async function* aidAttestation(challenges: AsyncIterable<ChallengeMessage>, ctx: CallContext): AsyncGenerator<PayloadOrChallengeResponse> {
     const config = deps.config();
-    if (!config) throw AttestError.failedPrecondition("not configured");
+    if (!config) throw PluginError.failedPrecondition("not configured");
     const identity = await loadIdentity(config, deps, ctx.signal);
     yield { data: { $case: "payload", value: encodeAttestationData({ certificates: identity.certificates }) } };
 
@@ -40,14 +39,14 @@ export function agentAidAttestation(deps: AgentDeps) {
     try {
       challenge = decodeChallenge(next.value.challenge);
     } catch (e) {
-      if (e instanceof JsonDecodeError) throw AttestError.internal(`unable to unmarshal challenge: ${e.message}`);
+      if (e instanceof JsonDecodeError) throw PluginError.internal(`unable to unmarshal challenge: ${e.message}`);
       throw e;
     }
     let response;
     try {
       response = calculateResponse(identity.privateKey, challenge);
     } catch (e) {
-      if (e instanceof PopError) throw AttestError.internal(`failed to calculate challenge response: ${e.message}`);
+      if (e instanceof PopError) throw PluginError.internal(`failed to calculate challenge response: ${e.message}`);
       throw e;
     }
     yield { data: { $case: "challengeResponse", value: encodeResponse(response) } };
@@ -59,21 +58,21 @@ export async function loadIdentity(config: AgentConfig, deps: Pick<AgentDeps, "f
     try {
       return await deps.fetchSvid(config.spiffeEndpointSocket, signal);
     } catch (e) {
-      throw AttestError.unavailable(`unable to fetch SVID from workload API: ${(e as Error).message}`);
+      throw PluginError.unavailable(`unable to fetch SVID from workload API: ${(e as Error).message}`);
     }
   }
   let identity: NodeIdentity;
   try {
     identity = await loadKeyPair(config.certificatePath, config.privateKeyPath);
   } catch (e) {
-    throw AttestError.invalidArgument(`unable to load keypair: ${(e as Error).message}`);
+    throw PluginError.invalidArgument(`unable to load keypair: ${(e as Error).message}`);
   }
   if (config.intermediatesPath.trim() === "") return identity;
   try {
     const intermediates = await loadCertificates(config.intermediatesPath);
     return { ...identity, certificates: [...identity.certificates, ...intermediates.map((c) => c.raw)] };
   } catch (e) {
-    throw AttestError.invalidArgument(`unable to load intermediate certificates: ${(e as Error).message}`);
+    throw PluginError.invalidArgument(`unable to load intermediate certificates: ${(e as Error).message}`);
   }
 }
 

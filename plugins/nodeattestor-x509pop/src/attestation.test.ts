@@ -8,13 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Metadata } from "@grpc/grpc-js";
 import { afterAll, describe, expect, it } from "vitest";
-import type { CallContext } from "@signet/plugin-sdk";
+import { type CallContext, PluginError } from "@signet/plugin-sdk";
 import type { AttestRequest, AttestResponse } from "@signet/proto/spire/plugin/server/nodeattestor/v1/nodeattestor";
 import { agentAidAttestation, loadKeyPair } from "./agent.js";
 import { parseCertificate } from "./certificate.js";
 import { decodeChallenge, decodeResponse, encodeAttestationData, encodeResponse } from "./codec.js";
 import { type AgentConfig, type ServerConfig, parseConfig } from "./config.js";
-import { AttestError } from "./errors.js";
 import { calculateResponse } from "./pop.js";
 import { serverAttest } from "./server.js";
 import { type Minted, intermediateCa, leafCert, newKey, rootCa, writeAgentFiles, writeBundle } from "./testing/pki.js";
@@ -72,7 +71,7 @@ class Feed<T> implements AsyncIterable<T> {
 
 interface Run {
   readonly attributes?: { spiffeId: string; selectorValues: string[]; canReattest: boolean };
-  readonly error?: AttestError;
+  readonly error?: PluginError;
   readonly challenge?: Buffer;
   readonly response?: Buffer;
 }
@@ -113,12 +112,12 @@ async function attest(
       serverIn.push({ request: { $case: "challengeResponse", value: response } });
     }
   } catch (e) {
-    if (e instanceof AttestError) return { error: e, challenge, response };
+    if (e instanceof PluginError) return { error: e, challenge, response };
     throw e;
   }
 }
 
-async function refused(run: Promise<Run>): Promise<AttestError> {
+async function refused(run: Promise<Run>): Promise<PluginError> {
   const r = await run;
   if (!r.error) throw new Error(`expected a refusal, got ${JSON.stringify(r.attributes)}`);
   return r.error;

@@ -4,11 +4,10 @@
  * other); the configuration's keys say which half is configured (see config.ts).
  * This file is the edge: wire messages in, domain calls, status codes out.
  */
-import { configService, createClient, createLogger, nodeAttestor, serve, type HostConnection } from "@signet/plugin-sdk";
+import { type HostConnection, PluginError, configService, createClient, createLogger, nodeAttestor, serve, toRpcError, withStatus } from "@signet/plugin-sdk";
 import { IdentityProviderService } from "@signet/proto/spire/hostservice/server/identityprovider/v1/identityprovider";
 import { agentAidAttestation, loadIdentity } from "./agent.js";
 import { type AgentConfig, type ServerConfig, type X509PopConfig, parseConfig } from "./config.js";
-import { AttestError, toRpcError, withStatus } from "./errors.js";
 import { serverAttest } from "./server.js";
 import { fetchX509Svid } from "./workload-api.js";
 
@@ -22,7 +21,7 @@ const serverConfig = (): ServerConfig | undefined => (config?.side === "server" 
 const agentConfig = (): AgentConfig | undefined => (config?.side === "agent" ? config : undefined);
 
 async function fetchTrustBundle(signal: AbortSignal): Promise<Buffer[]> {
-  if (!host?.offered.has(identityProviderName)) throw AttestError.failedPrecondition("IdentityProvider host service is required");
+  if (!host?.offered.has(identityProviderName)) throw PluginError.failedPrecondition("IdentityProvider host service is required");
   const client = createClient(IdentityProviderService, await host.channel());
   const res = await client.fetchX509Identity({}, { signal });
   return (res.bundle?.x509Authorities ?? []).map((a) => a.asn1);

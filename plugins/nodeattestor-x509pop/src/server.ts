@@ -5,13 +5,12 @@
  * status with SPIRE's code and wording; nothing an agent sends can take the process down.
  */
 import { isIP } from "node:net";
-import type { CallContext } from "@signet/plugin-sdk";
+import { type CallContext, PluginError } from "@signet/plugin-sdk";
 import type { AttestRequest, AttestResponse } from "@signet/proto/spire/plugin/server/nodeattestor/v1/nodeattestor";
 import { makeAgentId } from "./agent-id.js";
 import { type Certificate, CertificateParseError, parseCertificate } from "./certificate.js";
 import { JsonDecodeError, decodeAttestationData, decodeResponse, encodeChallenge } from "./codec.js";
 import type { ServerConfig } from "./config.js";
-import { AttestError } from "./errors.js";
 import { PopError, generateChallenge, verifyResponse } from "./pop.js";
 import { buildSelectorValues, uriSanSelectors } from "./selectors.js";
 import { parseUri } from "./uri.js";
@@ -39,11 +38,11 @@ export function serverAttest(deps: ServerDeps) {
     const first = await incoming.next();
     if (first.done) return;
     const config = deps.config();
-    if (!config) throw AttestError.failedPrecondition("not configured");
-    if (first.value.request?.$case !== "payload") throw AttestError.invalidArgument("missing attestation payload");
+    if (!config) throw PluginError.failedPrecondition("not configured");
+    if (first.value.request?.$case !== "payload") throw PluginError.invalidArgument("missing attestation payload");
     const payload = first.value.request.value;
     if (payload.length > maxPayloadBytes) {
-      throw AttestError.invalidArgument(`failed to unmarshal data: attestation payload is ${payload.length} bytes; the limit is ${maxPayloadBytes}`);
+      throw PluginError.invalidArgument(`failed to unmarshal data: attestation payload is ${payload.length} bytes; the limit is ${maxPayloadBytes}`);
     }
 
     const { leaf, intermediates } = readChain(payload, config);
@@ -52,7 +51,7 @@ export function serverAttest(deps: ServerDeps) {
     try {
       chains = verifyChains(leaf, { roots, intermediates, now: deps.now?.() ?? new Date() });
     } catch (e) {
-      throw AttestError.permissionDenied(`certificate verification failed: ${(e as Error).message}`);
+      throw PluginError.permissionDenied(`certificate verification failed: ${(e as Error).message}`);
     }
     if (config.verifyClientIp) checkClientIp(leaf, ctx, deps);
 
@@ -63,7 +62,7 @@ export function serverAttest(deps: ServerDeps) {
     } catch (e) {
       // SPIRE answers Internal here, but the cause is the agent's certificate (no digitalSignature
       // usage, or a key type with no challenge), not the server: refuse it as the agent's fault.
-      if (e instanceof PopError) throw AttestError.permissionDenied(`unable to generate challenge: ${e.message}`);
+      if (e instanceof PopError) throw PluginError.permissionDenied(`unable to generate challenge: ${e.message}`);
       throw e;
     }
     yield { response: { $case: "challenge", value: encodeChallenge(challenge) } };
@@ -72,19 +71,19 @@ export function serverAttest(deps: ServerDeps) {
     if (next.done) return;
     const responseBytes = next.value.request?.$case === "challengeResponse" ? next.value.request.value : Buffer.alloc(0);
     if (responseBytes.length > maxChallengeResponseBytes) {
-      throw AttestError.invalidArgument(`unable to unmarshal challenge response: challenge response is ${responseBytes.length} bytes; the limit is ${maxChallengeResponseBytes}`);
+      throw PluginError.invalidArgument(`unable to unmarshal challenge response: challenge response is ${responseBytes.length} bytes; the limit is ${maxChallengeResponseBytes}`);
     }
     let response;
     try {
       response = decodeResponse(responseBytes);
     } catch (e) {
-      if (e instanceof JsonDecodeError) throw AttestError.invalidArgument(`unable to unmarshal challenge response: ${e.message}`);
+      if (e instanceof JsonDecodeError) throw PluginError.invalidArgument(`unable to unmarshal challenge response: ${e.message}`);
       throw e;
     }
     try {
       verifyResponse(leaf, challenge, response);
     } catch (e) {
-      if (e instanceof PopError) throw AttestError.permissionDenied(`challenge response verification failed: ${e.message}`);
+      if (e instanceof PopError) throw PluginError.permissionDenied(`challenge response verification failed: ${e.message}`);
       throw e;
     }
 
@@ -94,7 +93,7 @@ export function serverAttest(deps: ServerDeps) {
     try {
       spiffeId = makeAgentId(config.trustDomain, config.pathTemplate, leaf, svidPath, sanSelectors).toString();
     } catch (e) {
-      throw AttestError.internal(`failed to make spiffe id: ${(e as Error).message}`);
+      throw PluginError.internal(`failed to make spiffe id: ${(e as Error).message}`);
     }
     yield {
       response: {
@@ -111,20 +110,20 @@ function readChain(payload: Buffer, config: ServerConfig): { leaf: Certificate; 
   try {
     ({ certificates } = decodeAttestationData(payload));
   } catch (e) {
-    if (e instanceof JsonDecodeError) throw AttestError.invalidArgument(`failed to unmarshal data: ${e.message}`);
+    if (e instanceof JsonDecodeError) throw PluginError.invalidArgument(`failed to unmarshal data: ${e.message}`);
     throw e;
   }
-  if (certificates.length === 0) throw AttestError.invalidArgument("no certificate to attest");
-  if (certificates.length - 1 > config.maxIntermediates) throw AttestError.invalidArgument("too many intermediate certificates");
+  if (certificates.length === 0) throw PluginError.invalidArgument("no certificate to attest");
+  if (certificates.length - 1 > config.maxIntermediates) throw PluginError.invalidArgument("too many intermediate certificates");
 
   let leaf: Certificate;
   try {
     leaf = parseCertificate(certificates[0]!);
   } catch (e) {
-    if (e instanceof CertificateParseError) throw AttestError.invalidArgument(`unable to parse leaf certificate: ${e.message}`);
+    if (e instanceof CertificateParseError) throw PluginError.invalidArgument(`unable to parse leaf certificate: ${e.message}`);
     throw e;
   }
-  if (rsaTooLarge(leaf, config.maxRsaKeySize)) throw AttestError.invalidArgument("leaf certificate key size too large");
+  if (rsaTooLarge(leaf, config.maxRsaKeySize)) throw PluginError.invalidArgument("leaf certificate key size too large");
 
   const intermediates = new CertPool();
   certificates.slice(1).forEach((der, i) => {
@@ -132,10 +131,10 @@ function readChain(payload: Buffer, config: ServerConfig): { leaf: Certificate; 
     try {
       cert = parseCertificate(der);
     } catch (e) {
-      if (e instanceof CertificateParseError) throw AttestError.invalidArgument(`unable to parse intermediate certificate ${i}: ${e.message}`);
+      if (e instanceof CertificateParseError) throw PluginError.invalidArgument(`unable to parse intermediate certificate ${i}: ${e.message}`);
       throw e;
     }
-    if (rsaTooLarge(cert, config.maxRsaKeySize)) throw AttestError.invalidArgument(`intermediate certificate ${i} key size too large`);
+    if (rsaTooLarge(cert, config.maxRsaKeySize)) throw PluginError.invalidArgument(`intermediate certificate ${i} key size too large`);
     intermediates.add(cert);
   });
   return { leaf, intermediates };
@@ -150,15 +149,15 @@ async function serverBundle(deps: ServerDeps, ctx: CallContext): Promise<CertPoo
   try {
     authorities = await deps.fetchTrustBundle(ctx.signal);
   } catch (e) {
-    if (e instanceof AttestError) throw e;
-    throw AttestError.internal(`failed to get trust bundle: ${(e as Error).message}`);
+    if (e instanceof PluginError) throw e;
+    throw PluginError.internal(`failed to get trust bundle: ${(e as Error).message}`);
   }
   const pool = new CertPool();
   for (const der of authorities) {
     try {
       pool.add(parseCertificate(der));
     } catch (e) {
-      throw AttestError.internal(`failed to get trust bundle: ${(e as Error).message}`);
+      throw PluginError.internal(`failed to get trust bundle: ${(e as Error).message}`);
     }
   }
   if (pool.size === 0) deps.warn("No trust bundle retrieved from SPIRE");
@@ -168,12 +167,12 @@ async function serverBundle(deps: ServerDeps, ctx: CallContext): Promise<CertPoo
 function checkClientIp(leaf: Certificate, ctx: CallContext, deps: ServerDeps): void {
   const values = ctx.metadata.get(forwardedClientIpKey).map(String);
   const first = values[0];
-  if (first === undefined || first === "") throw AttestError.internal("client IP not available for verification");
+  if (first === undefined || first === "") throw PluginError.internal("client IP not available for verification");
   if (values.length > 1) deps.warn("Multiple client IP values found in metadata, using first value");
   const ip = ipBytes(first);
-  if (!ip) throw AttestError.internal(`invalid client IP ${JSON.stringify(first)}`);
+  if (!ip) throw PluginError.internal(`invalid client IP ${JSON.stringify(first)}`);
   if (!leaf.ipAddresses.some((certIp) => sameIp(certIp, ip))) {
-    throw AttestError.permissionDenied(`client IP ${first} does not match any certificate IP SAN`);
+    throw PluginError.permissionDenied(`client IP ${first} does not match any certificate IP SAN`);
   }
 }
 
@@ -212,7 +211,7 @@ function ipBytes(text: string): Buffer | undefined {
 /** spiffe mode: the leaf's first spiffe:// URI SAN, which must start with the SVID prefix, without it. */
 function trimmedSvidPath(leaf: Certificate, svidPrefix: string): string {
   const spiffe = leaf.uris.map(parseUri).find((u) => u?.scheme === "spiffe");
-  if (!spiffe) throw AttestError.permissionDenied("valid SVID x509 cert not found");
-  if (!spiffe.escapedPath.startsWith(svidPrefix)) throw AttestError.permissionDenied("x509 cert doesnt match SVID prefix");
+  if (!spiffe) throw PluginError.permissionDenied("valid SVID x509 cert not found");
+  if (!spiffe.escapedPath.startsWith(svidPrefix)) throw PluginError.permissionDenied("x509 cert doesnt match SVID prefix");
   return spiffe.escapedPath.slice(svidPrefix.length);
 }
