@@ -2,12 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Metadata } from "@grpc/grpc-js";
-import { Code, RpcError } from "@signet/plugin-sdk";
+import { Code, RpcError, withStatus } from "@signet/plugin-sdk";
 import type { Challenge } from "@signet/proto/spire/plugin/agent/nodeattestor/v1/nodeattestor";
 import { afterAll, describe, expect, it } from "vitest";
 import { agentAidAttestation, loadToken, maxTokenBytes } from "./agent.js";
 import type { AgentConfig } from "./config.js";
-import { withStatus } from "./errors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "k8s-psat-agent-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

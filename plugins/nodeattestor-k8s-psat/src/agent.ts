@@ -4,10 +4,9 @@
  * with the cluster name as the only message; the server half never challenges.
  */
 import { open } from "node:fs/promises";
-import type { CallContext } from "@signet/plugin-sdk";
+import { type CallContext, PluginError } from "@signet/plugin-sdk";
 import type { Challenge, PayloadOrChallengeResponse } from "@signet/proto/spire/plugin/agent/nodeattestor/v1/nodeattestor";
 import type { AgentConfig } from "./config.js";
-import { AttestError } from "./errors.js";
 import { encodeAttestationData } from "./payload.js";
 import { maxPayloadBytes } from "./server.js";
 
@@ -21,12 +20,12 @@ export interface AgentDeps {
 export function agentAidAttestation(deps: AgentDeps) {
   return async function* aidAttestation(_challenges: AsyncIterable<Challenge>, _ctx: CallContext): AsyncGenerator<PayloadOrChallengeResponse> {
     const config = deps.config();
-    if (!config) throw AttestError.failedPrecondition("not configured");
+    if (!config) throw PluginError.failedPrecondition("not configured");
     let token: string;
     try {
       token = await loadToken(config.tokenPath);
     } catch (e) {
-      throw AttestError.invalidArgument(`unable to load token from ${config.tokenPath}: ${(e as Error).message}`);
+      throw PluginError.invalidArgument(`unable to load token from ${config.tokenPath}: ${(e as Error).message}`);
     }
     yield { data: { $case: "payload", value: encodeAttestationData({ cluster: config.cluster, token }) } };
   };

@@ -4,11 +4,10 @@
  * other); the configuration's keys say which half is configured (see config.ts).
  * This file is the edge: wire messages in, domain calls, status codes out.
  */
-import { configService, createLogger, nodeAttestor, serve } from "@signet/plugin-sdk";
+import { configService, createLogger, nodeAttestor, serve, withStatus } from "@signet/plugin-sdk";
 import { agentAidAttestation } from "./agent.js";
 import type { KubernetesClient } from "./apiserver.js";
 import { type AgentConfig, type ClusterConfig, ConfigProblem, type PsatConfig, type ServerConfig, parseConfig } from "./config.js";
-import { withStatus } from "./errors.js";
 import { serverAttest } from "./server.js";
 
 const log = createLogger();

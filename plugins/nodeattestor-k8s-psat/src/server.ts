@@ -5,12 +5,11 @@
  * short-lived and bound to a pod, whose UID must still be the one the token names, and the pod's
  * node gives the agent ID. The token goes to no one but that cluster's API server.
  */
-import type { CallContext } from "@signet/plugin-sdk";
+import { type CallContext, PluginError } from "@signet/plugin-sdk";
 import type { AttestRequest, AttestResponse } from "@signet/proto/spire/plugin/server/nodeattestor/v1/nodeattestor";
 import { SpiffeIdError } from "@signet/spiffe";
 import type { KubernetesClient } from "./apiserver.js";
 import type { ClusterConfig, ServerConfig } from "./config.js";
-import { AttestError } from "./errors.js";
 import { PayloadDecodeError, decodeAttestationData } from "./payload.js";
 import { agentId, selectorValues } from "./selectors.js";
 import { TokenReviewError, checkAudiences, podNameOf, podUidOf, serviceAccountOf } from "./token-review.js";
@@ -36,23 +35,23 @@ export function serverAttest(deps: ServerDeps) {
     const first = await requests[Symbol.asyncIterator]().next();
     if (first.done) return;
     const config = deps.config();
-    if (!config) throw AttestError.failedPrecondition("not configured");
-    if (first.value.request?.$case !== "payload") throw AttestError.invalidArgument("missing attestation payload");
+    if (!config) throw PluginError.failedPrecondition("not configured");
+    if (first.value.request?.$case !== "payload") throw PluginError.invalidArgument("missing attestation payload");
     const payload = first.value.request.value;
     if (payload.length > maxPayloadBytes) {
-      throw AttestError.invalidArgument(`failed to unmarshal data payload: attestation payload is ${payload.length} bytes; the limit is ${maxPayloadBytes}`);
+      throw PluginError.invalidArgument(`failed to unmarshal data payload: attestation payload is ${payload.length} bytes; the limit is ${maxPayloadBytes}`);
     }
     let data;
     try {
       data = decodeAttestationData(payload);
     } catch (e) {
-      if (e instanceof PayloadDecodeError) throw AttestError.invalidArgument(`failed to unmarshal data payload: ${e.message}`);
+      if (e instanceof PayloadDecodeError) throw PluginError.invalidArgument(`failed to unmarshal data payload: ${e.message}`);
       throw e;
     }
-    if (data.cluster === "") throw AttestError.invalidArgument("missing cluster in attestation data");
-    if (data.token === "") throw AttestError.invalidArgument("missing token in attestation data");
+    if (data.cluster === "") throw PluginError.invalidArgument("missing cluster in attestation data");
+    if (data.token === "") throw PluginError.invalidArgument("missing token in attestation data");
     const cluster = config.clusters.get(data.cluster);
-    if (!cluster) throw AttestError.invalidArgument(`not configured for cluster ${JSON.stringify(data.cluster)}`);
+    if (!cluster) throw PluginError.invalidArgument(`not configured for cluster ${JSON.stringify(data.cluster)}`);
 
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(attestationBudgetMs)]);
     const attested = await attestWithCluster(deps.client(cluster), cluster, data.token, signal);
@@ -60,7 +59,7 @@ export function serverAttest(deps: ServerDeps) {
     try {
       spiffeId = agentId(config.trustDomain, attested, cluster).toString();
     } catch (e) {
-      if (e instanceof SpiffeIdError) throw AttestError.internal(`failed to make agent ID for cluster ${JSON.stringify(cluster.name)}: ${e.message}`);
+      if (e instanceof SpiffeIdError) throw PluginError.internal(`failed to make agent ID for cluster ${JSON.stringify(cluster.name)}: ${e.message}`);
       throw e;
     }
     yield { response: { $case: "agentAttributes", value: { spiffeId, selectorValues: selectorValues(attested, cluster), canReattest: true } } };
@@ -70,37 +69,37 @@ export function serverAttest(deps: ServerDeps) {
 async function attestWithCluster(client: KubernetesClient, cluster: ClusterConfig, token: string, signal: AbortSignal) {
   const name = JSON.stringify(cluster.name);
   const review = await client.validateToken(token, cluster.audience, signal).catch((e: unknown) => {
-    throw AttestError.internal(`unable to validate token with TokenReview API for cluster ${name}: ${(e as Error).message}`);
+    throw PluginError.internal(`unable to validate token with TokenReview API for cluster ${name}: ${(e as Error).message}`);
   });
   // SPIRE answers Internal when the review carries an error, but that error is the API server
   // refusing the token (bad signature, expired, wrong audience, pod gone): the agent's fault.
   if (review.error !== "") {
-    throw AttestError.permissionDenied(`unable to validate token with TokenReview API for cluster ${name}: token review API response contains an error: ${review.error}`);
+    throw PluginError.permissionDenied(`unable to validate token with TokenReview API for cluster ${name}: token review API response contains an error: ${review.error}`);
   }
   try {
     checkAudiences(cluster.audience, review);
   } catch (e) {
-    if (e instanceof TokenReviewError) throw AttestError.internal(`unable to validate token with TokenReview API for cluster ${name}: ${e.message}`);
+    if (e instanceof TokenReviewError) throw PluginError.internal(`unable to validate token with TokenReview API for cluster ${name}: ${e.message}`);
     throw e;
   }
-  if (!review.authenticated) throw AttestError.permissionDenied(`token not authenticated according to TokenReview API for cluster ${name}`);
+  if (!review.authenticated) throw PluginError.permissionDenied(`token not authenticated according to TokenReview API for cluster ${name}`);
 
   const { namespace, serviceAccount } = fromReview(() => serviceAccountOf(review.username), `fail to parse username from token review status for cluster ${name}`);
   const fullName = `${namespace}:${serviceAccount}`;
-  if (!cluster.serviceAccounts.has(fullName)) throw AttestError.permissionDenied(`${JSON.stringify(fullName)} is not an allowed service account for cluster ${name}`);
+  if (!cluster.serviceAccounts.has(fullName)) throw PluginError.permissionDenied(`${JSON.stringify(fullName)} is not an allowed service account for cluster ${name}`);
   const podName = fromReview(() => podNameOf(review), `fail to get pod name from token review status for cluster ${name}`);
   const podUid = fromReview(() => podUidOf(review), `fail to get pod UID from token review status for cluster ${name}`);
 
   const pod = await client.getPod(namespace, podName, signal).catch((e: unknown) => {
-    throw AttestError.internal(`fail to get pod from k8s API server for cluster ${name}: ${(e as Error).message}`);
+    throw PluginError.internal(`fail to get pod from k8s API server for cluster ${name}: ${(e as Error).message}`);
   });
   if (pod.uid !== podUid) {
-    throw AttestError.permissionDenied(`pod UID mismatch for pod ${JSON.stringify(podName)} in cluster ${name}: token bound to pod UID ${JSON.stringify(podUid)}`);
+    throw PluginError.permissionDenied(`pod UID mismatch for pod ${JSON.stringify(podName)} in cluster ${name}: token bound to pod UID ${JSON.stringify(podUid)}`);
   }
   const node = await client.getNode(pod.nodeName, signal).catch((e: unknown) => {
-    throw AttestError.internal(`fail to get node from k8s API server for cluster ${name}: ${(e as Error).message}`);
+    throw PluginError.internal(`fail to get node from k8s API server for cluster ${name}: ${(e as Error).message}`);
   });
-  if (node.uid === "") throw AttestError.internal(`node UID is empty for cluster ${name}`);
+  if (node.uid === "") throw PluginError.internal(`node UID is empty for cluster ${name}`);
   return { cluster: cluster.name, namespace, serviceAccount, podName, podUid, pod, node };
 }
 
@@ -108,7 +107,7 @@ function fromReview<T>(read: () => T, context: string): T {
   try {
     return read();
   } catch (e) {
-    if (e instanceof TokenReviewError) throw AttestError.internal(`${context}: ${e.message}`);
+    if (e instanceof TokenReviewError) throw PluginError.internal(`${context}: ${e.message}`);
     throw e;
   }
 }
