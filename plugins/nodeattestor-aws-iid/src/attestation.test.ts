@@ -5,14 +5,13 @@
  */
 import { Metadata } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Code, type CallContext } from "@signet/plugin-sdk";
+import { type CallContext, Code, PluginError, toRpcError } from "@signet/plugin-sdk";
 import type { AttestResponse } from "@signet/proto/spire/plugin/server/nodeattestor/v1/nodeattestor";
 import { type Ec2World, accountId, identity, instance, instanceId, region, roleArn, startEc2World } from "../../../test/fakes/aws/ec2-world.js";
 import { FakeSts } from "../../../test/fakes/aws/sts.js";
 import { agentAidAttestation } from "./agent.js";
 import { AwsClients } from "./aws-clients.js";
 import { type ServerConfig, parseConfig } from "./config.js";
-import { AttestError, toRpcError } from "./errors.js";
 import { OrganizationValidator } from "./organization.js";
 import { encodeAttestationData } from "./payload.js";
 import { serverAttest } from "./server.js";
@@ -265,8 +264,8 @@ describe("aws_iid attestation against fake IMDS, EC2, IAM and STS", () => {
   });
 
   it("errors are values with SPIRE's codes", () => {
-    expect(toRpcError(AttestError.invalidArgument("x")).code).toBe(Code.INVALID_ARGUMENT);
-    expect(toRpcError(AttestError.withCode(Code.UNAVAILABLE, "y")).code).toBe(Code.UNAVAILABLE);
+    expect(toRpcError(PluginError.invalidArgument("x")).code).toBe(Code.INVALID_ARGUMENT);
+    expect(toRpcError(PluginError.withCode(Code.UNAVAILABLE, "y")).code).toBe(Code.UNAVAILABLE);
     expect(toRpcError(new Error("z")).code).toBe(Code.INTERNAL);
   });
 });

@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { IidSigner, explicit, identityDocument, indefinite, integer, oid, set, seq } from "../../../test/fakes/aws/ec2-world.js";
+import { PluginError } from "@signet/plugin-sdk";
 import { AwsCertificates, pemToDer } from "./aws-ca.js";
 import { rsa1024DefaultCertificate } from "./aws-certificates.js";
 import { parseBer } from "./ber.js";
-import { AttestError } from "./errors.js";
 import { verifyIdentityDocument } from "./identity.js";
 import type { AttestationData } from "./payload.js";
 import { Pkcs7Error, parseSignedData, verifySignedData } from "./pkcs7.js";
@@ -24,7 +24,7 @@ function refusal(data: Partial<AttestationData>, certs = trusted): { kind: strin
   try {
     verifyIdentityDocument({ ...genuine, ...data }, certs);
   } catch (e) {
-    if (e instanceof AttestError) return { kind: e.kind, message: e.message };
+    if (e instanceof PluginError) return { kind: e.kind, message: e.message };
     throw e;
   }
   throw new Error("accepted");

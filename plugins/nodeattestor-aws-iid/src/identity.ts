@@ -12,16 +12,16 @@
  * require its region's certificate to be one that verified: the same acceptance, without parsing
  * unauthenticated content. Messages and codes are SPIRE's.
  */
+import { PluginError } from "@signet/plugin-sdk";
 import { type AwsCertificates, type KeyType } from "./aws-ca.js";
 import { DocumentError, type InstanceIdentityDocument, parseIdentityDocument } from "./document.js";
-import { AttestError } from "./errors.js";
 import type { AttestationData } from "./payload.js";
 import { Pkcs7Error, type SignedData, type TrustedCertificate, parseSignedData, rsaVerify, verifySignedData } from "./pkcs7.js";
 
 export function verifyIdentityDocument(data: AttestationData, certificates: AwsCertificates): InstanceIdentityDocument {
   const keyType: KeyType = data.rsa2048 !== "" ? "rsa2048" : "rsa1024";
   const signature = keyType === "rsa2048" ? data.rsa2048 : data.signature;
-  if (signature === "") throw AttestError.invalidArgument("instance identity cryptographic signature is required");
+  if (signature === "") throw PluginError.invalidArgument("instance identity cryptographic signature is required");
   const document = Buffer.from(data.document, "utf8");
 
   const signers = keyType === "rsa2048" ? verifyPkcs7(signature, document, certificates.all("rsa2048")) : verifyRsa1024(signature, document, certificates.all("rsa1024"));
@@ -30,15 +30,15 @@ export function verifyIdentityDocument(data: AttestationData, certificates: AwsC
   try {
     doc = parseIdentityDocument(data.document);
   } catch (e) {
-    if (e instanceof DocumentError) throw AttestError.invalidArgument(`failed to unmarshal the IID: ${e.message}`);
+    if (e instanceof DocumentError) throw PluginError.invalidArgument(`failed to unmarshal the IID: ${e.message}`);
     throw e;
   }
   const regional = certificates.forRegion(keyType, doc.region);
-  if ("error" in regional) throw AttestError.internal(`failed to load the AWS CA certificate for region ${JSON.stringify(doc.region)}: ${regional.error}`);
+  if ("error" in regional) throw PluginError.internal(`failed to load the AWS CA certificate for region ${JSON.stringify(doc.region)}: ${regional.error}`);
   if (!signers.includes(regional)) {
     // Signed by AWS, but with another region's key than the document names: as SPIRE, which
     // verifies with the named region's certificate only, a failed verification.
-    throw AttestError.invalidArgument(
+    throw PluginError.invalidArgument(
       keyType === "rsa2048"
         ? "failed verification of instance identity cryptographic signature: pkcs7: No certificate for signer"
         : "failed to verify the cryptographic signature: crypto/rsa: verification error",
@@ -50,12 +50,12 @@ export function verifyIdentityDocument(data: AttestationData, certificates: AwsC
 /** The certificates whose key made the PKCS #7 signature over exactly `document`. */
 function verifyPkcs7(signature: string, document: Buffer, candidates: readonly TrustedCertificate[]): TrustedCertificate[] {
   const der = pemBody(signature);
-  if (!der) throw AttestError.invalidArgument("failed to decode the instance identity cryptographic signature");
+  if (!der) throw PluginError.invalidArgument("failed to decode the instance identity cryptographic signature");
   let sd: SignedData;
   try {
     sd = parseSignedData(der);
   } catch (e) {
-    if (e instanceof Pkcs7Error) throw AttestError.invalidArgument(`failed to parse the instance identity cryptographic signature: ${e.message}`);
+    if (e instanceof Pkcs7Error) throw PluginError.invalidArgument(`failed to parse the instance identity cryptographic signature: ${e.message}`);
     throw e;
   }
   const verified = candidates.filter((c) => pkcs7Error(sd, [c]) === undefined);
@@ -63,9 +63,9 @@ function verifyPkcs7(signature: string, document: Buffer, candidates: readonly T
     // The reason SPIRE would give: its one certificate is the signer's (if AWS's at all).
     const named = candidates.filter((c) => sd.signers.some((s) => s.serialNumber === c.serialNumber && s.issuer.equals(c.issuer)));
     const reason = pkcs7Error(sd, named.slice(0, 1)) ?? "pkcs7: No certificate for signer";
-    throw AttestError.invalidArgument(`failed verification of instance identity cryptographic signature: ${reason}`);
+    throw PluginError.invalidArgument(`failed verification of instance identity cryptographic signature: ${reason}`);
   }
-  if (!sd.content.equals(document)) throw AttestError.invalidArgument("instance identity document does not match the verified PKCS7 content");
+  if (!sd.content.equals(document)) throw PluginError.invalidArgument("instance identity document does not match the verified PKCS7 content");
   return verified;
 }
 
@@ -81,9 +81,9 @@ function pkcs7Error(sd: SignedData, trusted: readonly TrustedCertificate[]): str
 
 function verifyRsa1024(signature: string, document: Buffer, candidates: readonly TrustedCertificate[]): TrustedCertificate[] {
   const sig = goBase64(signature.replace(/[\r\n]/g, ""));
-  if (typeof sig === "number") throw AttestError.invalidArgument(`failed to decode the IID signature: illegal base64 data at input byte ${sig}`);
+  if (typeof sig === "number") throw PluginError.invalidArgument(`failed to decode the IID signature: illegal base64 data at input byte ${sig}`);
   const verified = candidates.filter((c) => c.publicKey.asymmetricKeyType === "rsa" && rsaVerify(document, c.publicKey, sig));
-  if (verified.length === 0) throw AttestError.invalidArgument("failed to verify the cryptographic signature: crypto/rsa: verification error");
+  if (verified.length === 0) throw PluginError.invalidArgument("failed to verify the cryptographic signature: crypto/rsa: verification error");
   return verified;
 }
 

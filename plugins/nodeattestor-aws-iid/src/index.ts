@@ -4,12 +4,11 @@
  * the configuration's keys say which half is configured (see config.ts).
  * This file is the edge: wire messages in, domain calls, status codes out.
  */
-import { Code, RpcError, configService, createClient, createLogger, nodeAttestor, serve, type HostConnection } from "@signet/plugin-sdk";
+import { Code, type HostConnection, PluginError, RpcError, configService, createClient, createLogger, nodeAttestor, serve, withStatus } from "@signet/plugin-sdk";
 import { AgentStoreService } from "@signet/proto/spire/hostservice/server/agentstore/v1/agentstore";
 import { agentAidAttestation } from "./agent.js";
 import { AwsClients } from "./aws-clients.js";
 import { type AwsIidConfig, parseConfig } from "./config.js";
-import { AttestError, withStatus } from "./errors.js";
 import { OrganizationValidator } from "./organization.js";
 import { type ServerState, serverAttest } from "./server.js";
 
@@ -30,7 +29,7 @@ let host: HostConnection | undefined;
  * refuse Init for the agent's sake, so the server half refuses to attest instead.
  */
 async function isAttested(agentId: string, signal: AbortSignal): Promise<boolean> {
-  if (!host?.offered.has(agentStoreName)) throw AttestError.internal("required AgentStore host service not available");
+  if (!host?.offered.has(agentStoreName)) throw PluginError.internal("required AgentStore host service not available");
   const client = createClient(AgentStoreService, await host.channel());
   try {
     await client.getAgentInfo({ agentId }, { signal });
@@ -38,7 +37,7 @@ async function isAttested(agentId: string, signal: AbortSignal): Promise<boolean
   } catch (e) {
     if (!(e instanceof RpcError)) throw e;
     if (e.code === Code.NOT_FOUND) return false;
-    throw AttestError.withCode(e.code, `unable to get agent info: ${e.message}`);
+    throw PluginError.withCode(e.code, `unable to get agent info: ${e.message}`);
   }
 }
 

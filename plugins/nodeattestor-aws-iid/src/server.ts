@@ -7,14 +7,13 @@
  * document is the whole proof, which is why it may be used only once (can_reattest = false).
  */
 import type { DescribeInstancesCommandOutput, Instance } from "@aws-sdk/client-ec2";
-import type { CallContext } from "@signet/plugin-sdk";
+import { type CallContext, PluginError } from "@signet/plugin-sdk";
 import type { AttestRequest, AttestResponse } from "@signet/proto/spire/plugin/server/nodeattestor/v1/nodeattestor";
 import { makeAgentId } from "./agent-id.js";
 import { type AwsClient, describeAwsError } from "./aws-clients.js";
 import { blockDeviceProblem } from "./block-device.js";
 import type { ServerConfig } from "./config.js";
 import type { InstanceIdentityDocument } from "./document.js";
-import { AttestError } from "./errors.js";
 import { verifyIdentityDocument } from "./identity.js";
 import type { OrganizationValidator } from "./organization.js";
 import { PayloadError, decodeAttestationData } from "./payload.js";
@@ -29,7 +28,7 @@ export interface ServerState {
 
 export interface ServerDeps {
   readonly state: () => ServerState | undefined;
-  /** AgentStore: whether `agentId` has attested before (throws AttestError on failure). */
+  /** AgentStore: whether `agentId` has attested before (throws PluginError on failure). */
   readonly isAttested: (agentId: string, signal: AbortSignal) => Promise<boolean>;
   readonly log: { error(message: string, fields: Record<string, unknown>): void };
 }
@@ -38,16 +37,16 @@ export function serverAttest(deps: ServerDeps) {
   return async function* attest(requests: AsyncIterable<AttestRequest>, ctx: CallContext): AsyncGenerator<AttestResponse> {
     const first = await requests[Symbol.asyncIterator]().next();
     const request = first.done ? undefined : first.value.request;
-    if (request?.$case !== "payload") throw AttestError.invalidArgument("missing attestation payload");
+    if (request?.$case !== "payload") throw PluginError.invalidArgument("missing attestation payload");
     const state = deps.state();
-    if (!state) throw AttestError.failedPrecondition("not configured");
+    if (!state) throw PluginError.failedPrecondition("not configured");
     const { config } = state;
 
     let data;
     try {
       data = decodeAttestationData(request.value);
     } catch (e) {
-      if (e instanceof PayloadError) throw AttestError.invalidArgument(`failed to unmarshal the attestation data: ${e.message}`);
+      if (e instanceof PayloadError) throw PluginError.invalidArgument(`failed to unmarshal the attestation data: ${e.message}`);
       throw e;
     }
     const doc = verifyIdentityDocument(data, config.certificates);
@@ -59,7 +58,7 @@ export function serverAttest(deps: ServerDeps) {
     try {
       described = await client.describeInstances(doc.instanceId, ctx.signal);
     } catch (e) {
-      throw AttestError.internal(`failed to describe instance: ${describeAwsError("EC2", "DescribeInstances", e)}`);
+      throw PluginError.internal(`failed to describe instance: ${describeAwsError("EC2", "DescribeInstances", e)}`);
     }
 
     // The instance is read before TOFU because the agent ID may need its tags (as SPIRE does).
@@ -70,7 +69,7 @@ export function serverAttest(deps: ServerDeps) {
       tags = new Map((instance.Tags ?? []).filter((t) => t.Key !== undefined && t.Value !== undefined).map((t) => [t.Key!, t.Value!]));
       if (checkBlockDevice) {
         const problem = blockDeviceProblem(instance);
-        if (problem) throw AttestError.internal(`failed aws ec2 attestation: ${problem}`);
+        if (problem) throw PluginError.internal(`failed aws ec2 attestation: ${problem}`);
       }
     }
 
@@ -78,12 +77,12 @@ export function serverAttest(deps: ServerDeps) {
     try {
       agentId = makeAgentId(config.trustDomain, config.pathTemplate, doc, tags).toString();
     } catch (e) {
-      throw AttestError.internal(`failed to create spiffe ID: ${(e as Error).message}`);
+      throw PluginError.internal(`failed to create spiffe ID: ${(e as Error).message}`);
     }
 
     if (await deps.isAttested(agentId, ctx.signal)) {
       deps.log.error("Attestation data has already been used to attest an agent", { spiffe_id: agentId });
-      throw AttestError.permissionDenied("attestation data has already been used to attest an agent");
+      throw PluginError.permissionDenied("attestation data has already been used to attest an agent");
     }
 
     const selectorValues = await resolveSelectors(described, doc, config, client, ctx.signal);
@@ -96,18 +95,18 @@ async function checkOrganization(organization: OrganizationValidator, accountId:
   try {
     member = await organization.isMemberAccount(accountId);
   } catch (e) {
-    throw AttestError.internal(`failed aws ec2 attestation, issue while verifying if nodes account id: ${accountId} belong to org: ${(e as Error).message}`);
+    throw PluginError.internal(`failed aws ec2 attestation, issue while verifying if nodes account id: ${accountId} belong to org: ${(e as Error).message}`);
   }
   if (!member) {
-    throw AttestError.internal(`failed aws ec2 attestation, nodes account id: ${accountId} is not part of configured organization or doesn't have ACTIVE status`);
+    throw PluginError.internal(`failed aws ec2 attestation, nodes account id: ${accountId} is not part of configured organization or doesn't have ACTIVE status`);
   }
 }
 
 function firstInstance(described: DescribeInstancesCommandOutput): Instance {
   const reservation = described.Reservations?.[0];
-  if (!reservation) throw AttestError.internal("failed to query AWS via describe-instances: returned no reservations");
+  if (!reservation) throw PluginError.internal("failed to query AWS via describe-instances: returned no reservations");
   const instance = reservation.Instances?.[0];
-  if (!instance) throw AttestError.internal("failed to query AWS via describe-instances: returned no instances");
+  if (!instance) throw PluginError.internal("failed to query AWS via describe-instances: returned no instances");
   return instance;
 }
 
@@ -128,13 +127,13 @@ async function resolveSelectors(
       try {
         name = instanceProfileNameFromArn(profileArn);
       } catch (e) {
-        throw AttestError.internal((e as Error).message);
+        throw PluginError.internal((e as Error).message);
       }
       try {
         values.push(...instanceProfileSelectors(await client.getInstanceProfile(name, signal)));
       } catch (e) {
         // SPIRE's wording, typo included, so the logs read the same.
-        throw AttestError.internal(`failed to get intance profile: ${describeAwsError("IAM", "GetInstanceProfile", e)}`);
+        throw PluginError.internal(`failed to get intance profile: ${describeAwsError("IAM", "GetInstanceProfile", e)}`);
       }
     }
   }
