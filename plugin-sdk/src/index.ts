@@ -77,7 +77,8 @@ export { systemClock, type Clock } from "./clock/clock.js";
 export { writeFileAtomic, type WriteFileAtomicOptions } from "./files/atomic-write.js";
 export { readOrCreateServerId, ServerIdFileError, type ServerIdFileProblem } from "./files/server-id.js";
 // Errors as values with a kind (a gRPC status by name) and the one place they become statuses:
-// toRpcError, and withStatus / withUnaryStatus at a handler's edge. See src/errors/.
+// toRpcError, and withStatus / withUnaryStatus at a handler's edge; goErrorText words a Node
+// file-system error as Go's os package does. See src/errors/.
 export {
   PluginError,
   codeOfKind,
@@ -86,3 +87,4 @@ export {
   withUnaryStatus,
   type PluginErrorKind,
 } from "./errors/plugin-error.js";
+export { goErrorText } from "./errors/go-error-text.js";
