@@ -14,7 +14,7 @@
  *   5. `GET /images/{image}/json` for image_config_digest; a failure there
  *      only leaves that selector out, as in SPIRE.
  */
-import type { Logger } from "@signet/plugin-sdk";
+import { type Logger, PluginError, goErrorText } from "@signet/plugin-sdk";
 import { containerIdFromCgroups } from "./cgroup-matchers.js";
 import type { Cgroup } from "./cgroups.js";
 import type { Settings } from "./config.js";
@@ -22,7 +22,7 @@ import { locateContainer, readCgroups } from "./container-locator.js";
 import { verifyMembership } from "./container-membership.js";
 import { type ContainerState, DockerClient, type DockerClientOptions } from "./docker-client.js";
 import { parseDockerHost } from "./docker-host.js";
-import { AttestError, CallAborted, goErrorText, goQuote } from "./errors.js";
+import { CallAborted, goQuote } from "./errors.js";
 import { podmanSocketFor } from "./podman.js";
 import { type ProcFs, procFs } from "./proc.js";
 import { type RetryPolicy, retry, spireRetryPolicy } from "./retry.js";
@@ -98,10 +98,10 @@ export class DockerAttestor {
     const { matchers } = this.settings;
     if (matchers !== undefined) {
       // The legacy path fails for any unreadable cgroup file, as SPIRE's does (plain error: Unknown).
-      const cgroups = await readCgroups(this.proc, pid).catch((e: AttestError) => {
-        throw new AttestError("unknown", e.message.replace(/^unable to obtain cgroups: /, ""));
+      const cgroups = await readCgroups(this.proc, pid).catch((e: PluginError) => {
+        throw new PluginError("unknown", e.message.replace(/^unable to obtain cgroups: /, ""));
       });
-      if (cgroups === undefined) throw new AttestError("unknown", `open ${this.proc.cgroupPath(pid)}: no such file or directory`);
+      if (cgroups === undefined) throw new PluginError("unknown", `open ${this.proc.cgroupPath(pid)}: no such file or directory`);
       const containerId = containerIdFromCgroups(matchers, cgroups);
       if (containerId === "") return undefined;
       const evidence = cgroups.filter((c) => matchers.find(c.groupPath) === containerId);
@@ -128,16 +128,16 @@ export class DockerAttestor {
   private async verifyInContainer(located: Located, state: ContainerState): Promise<void> {
     const { containerId } = located;
     if (!state.running || state.pid <= 0) {
-      throw new AttestError(
+      throw new PluginError(
         "failed-precondition",
         `container ${goQuote(containerId)} is not running (engine reports State.Running ${state.running}, State.Pid ${state.pid}): cannot verify that the workload is in it`,
       );
     }
-    const init = await readCgroups(this.proc, state.pid).catch((e: AttestError) => {
-      throw new AttestError(e.kind, `init process of container ${goQuote(containerId)} (PID ${state.pid}): ${e.message}`);
+    const init = await readCgroups(this.proc, state.pid).catch((e: PluginError) => {
+      throw new PluginError(e.kind, `init process of container ${goQuote(containerId)} (PID ${state.pid}): ${e.message}`);
     });
     if (init === undefined) {
-      throw new AttestError(
+      throw new PluginError(
         "failed-precondition",
         `init process of container ${goQuote(containerId)} (PID ${state.pid}, from the engine) is not visible at ${this.proc.pidPath(state.pid)}: ` +
           "the agent must share the host's PID namespace with the containers (e.g. run with pid: host), since a workload is attested as a container " +
@@ -159,7 +159,7 @@ export class DockerAttestor {
       try {
         host = parseDockerHost(socket);
       } catch (e) {
-        throw new AttestError("unknown", `unable to create Podman client for socket ${JSON.stringify(socket)}: ${(e as Error).message}`);
+        throw new PluginError("unknown", `unable to create Podman client for socket ${JSON.stringify(socket)}: ${(e as Error).message}`);
       }
       if (this.podmanClients.size >= maxPodmanClients) this.closePodmanClients();
       // As in SPIRE, Podman clients always negotiate: docker_version is Docker's.
@@ -172,6 +172,6 @@ export class DockerAttestor {
 
 /** Docker failures reach the host as SPIRE's plain errors do: Unknown, with the client's message. */
 function asUnknown(e: unknown): never {
-  if (e instanceof AttestError) throw e;
-  throw new AttestError("unknown", e instanceof Error ? e.message : String(e));
+  if (e instanceof PluginError) throw e;
+  throw new PluginError("unknown", e instanceof Error ? e.message : String(e));
 }

@@ -12,8 +12,8 @@
  * Two patterns that could match the same path are refused at configuration
  * time, so a bad list fails at rollout rather than on some workload later.
  */
+import { PluginError } from "@signet/plugin-sdk";
 import type { Cgroup } from "./cgroups.js";
-import { AttestError } from "./errors.js";
 
 const wildcardToken = "*";
 const containerIdToken = "<id>";
@@ -99,9 +99,9 @@ export function containerIdFromCgroups(finder: ContainerIdFinder, cgroups: reado
     matched = true;
     if (containerId === "") containerId = candidate;
     else if (candidate !== containerId) {
-      throw new AttestError("unknown", `workloadattestor/docker: multiple container IDs found in cgroups (${containerId}, ${candidate})`);
+      throw new PluginError("unknown", `workloadattestor/docker: multiple container IDs found in cgroups (${containerId}, ${candidate})`);
     }
   }
-  if (matched && containerId === "") throw new AttestError("unknown", "workloadattestor/docker: a pattern matched, but no container id was found");
+  if (matched && containerId === "") throw new PluginError("unknown", "workloadattestor/docker: a pattern matched, but no container id was found");
   return containerId;
 }

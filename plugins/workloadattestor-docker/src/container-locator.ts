@@ -17,10 +17,10 @@
  * the workload controls its mount namespace and they are written from the
  * mounter's cgroup namespace).
  */
-import type { Logger } from "@signet/plugin-sdk";
+import { type Logger, PluginError, goErrorText } from "@signet/plugin-sdk";
 import { type Cgroup, parseCgroups } from "./cgroups.js";
 import { containerIdInPath } from "./container-id.js";
-import { AttestError, goErrorText, goQuote, isNotExist } from "./errors.js";
+import { goQuote, isNotExist } from "./errors.js";
 import { parseMountInfo } from "./mountinfo.js";
 import type { ProcFs } from "./proc.js";
 
@@ -52,12 +52,12 @@ export async function readCgroups(proc: ProcFs, pid: number): Promise<Cgroup[] |
     text = await proc.read(proc.cgroupPath(pid));
   } catch (e) {
     if (isNotExist(e)) return undefined;
-    throw new AttestError("internal", `unable to obtain cgroups: ${goErrorText(e)}`);
+    throw new PluginError("internal", `unable to obtain cgroups: ${goErrorText(e)}`);
   }
   try {
     return parseCgroups(text);
   } catch (e) {
-    throw new AttestError("internal", `unable to obtain cgroups: ${(e as Error).message}`);
+    throw new PluginError("internal", `unable to obtain cgroups: ${(e as Error).message}`);
   }
 }
 
@@ -77,7 +77,7 @@ async function fromMountInfo(proc: ProcFs, pid: number, options: LocatorOptions)
     mounts = parseMountInfo(await proc.read(path));
   } catch (e) {
     if (isNotExist(e)) return "";
-    throw new AttestError("internal", `failed to parse mount info at ${goQuote(path)}: ${goErrorText(e)}`);
+    throw new PluginError("internal", `failed to parse mount info at ${goQuote(path)}: ${goErrorText(e)}`);
   }
   if (options.verbose) {
     mounts.forEach((mount, i) => options.log?.debug("PID mount enumerated", { index: i + 1, total: mounts.length, type: mount.fsType, root: mount.root }));
@@ -104,7 +104,7 @@ class Agreement {
   add(candidate: string, where: Readonly<Record<string, string>>, log: Logger | undefined): void {
     if (this.containerId !== "" && candidate !== this.containerId) {
       log?.debug("Workload container ID conflict", { ...where, previous: this.containerId, current: candidate });
-      throw new AttestError("failed-precondition", `multiple container IDs found (${goQuote(this.containerId)}, ${goQuote(candidate)})`);
+      throw new PluginError("failed-precondition", `multiple container IDs found (${goQuote(this.containerId)}, ${goQuote(candidate)})`);
     }
     this.containerId = candidate;
   }

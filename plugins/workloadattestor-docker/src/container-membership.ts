@@ -19,9 +19,10 @@
  *
  * Pure: the caller reads /proc and the engine.
  */
+import { PluginError } from "@signet/plugin-sdk";
 import type { Cgroup } from "./cgroups.js";
 import { containerIdInPath } from "./container-id.js";
-import { AttestError, goQuote } from "./errors.js";
+import { goQuote } from "./errors.js";
 
 export interface MembershipClaim {
   readonly containerId: string;
@@ -37,19 +38,19 @@ export interface MembershipClaim {
 export function verifyMembership(claim: MembershipClaim): void {
   const { containerId, initPid } = claim;
   if (claim.workload.length === 0) {
-    throw new AttestError("permission-denied", `cannot verify that the workload is in container ${goQuote(containerId)}: it has no cgroup to compare`);
+    throw new PluginError("permission-denied", `cannot verify that the workload is in container ${goQuote(containerId)}: it has no cgroup to compare`);
   }
   for (const cgroup of claim.workload) {
     const initCgroup = claim.init.find((c) => c.hierarchyId === cgroup.hierarchyId);
     if (initCgroup === undefined) {
-      throw new AttestError(
+      throw new PluginError(
         "permission-denied",
         `workload is not in container ${goQuote(containerId)}: its cgroup ${goQuote(cgroup.groupPath)} is on hierarchy ${hierarchyName(cgroup)}, where the container's init process (PID ${initPid}) has no cgroup`,
       );
     }
     const containerCgroup = containerCgroupOf(initCgroup.groupPath, containerId);
     if (!isSameOrBelow(cgroup.groupPath, containerCgroup)) {
-      throw new AttestError(
+      throw new PluginError(
         "permission-denied",
         `workload is not in container ${goQuote(containerId)}: its cgroup ${goQuote(cgroup.groupPath)} on hierarchy ${hierarchyName(cgroup)} ` +
           `is neither the container's cgroup ${goQuote(containerCgroup)} (from its init process, PID ${initPid}, in ${goQuote(initCgroup.groupPath)}) nor below it`,

@@ -4,10 +4,9 @@
  * and WorkloadAttestor services to config.ts and attestor.ts, and maps error
  * kinds to gRPC codes (errors.ts). No top-level await: the bundle is CommonJS.
  */
-import { Code, RpcError, configService, createLogger, serve, workloadAttestor } from "@signet/plugin-sdk";
+import { Code, PluginError, RpcError, configService, createLogger, serve, toRpcError, workloadAttestor } from "@signet/plugin-sdk";
 import { DockerAttestor } from "./attestor.js";
 import { type Settings, parseSettings } from "./config.js";
-import { AttestError, toRpcError } from "./errors.js";
 
 const log = createLogger();
 
@@ -37,7 +36,7 @@ const service = workloadAttestor({
     try {
       return { selectorValues: await current.attest(req.pid, ctx.signal) };
     } catch (e) {
-      if (!(e instanceof AttestError)) log.error("Unexpected error attesting a workload", { pid: req.pid, error: e });
+      if (!(e instanceof PluginError)) log.error("Unexpected error attesting a workload", { pid: req.pid, error: e });
       throw toRpcError(e);
     }
   },
