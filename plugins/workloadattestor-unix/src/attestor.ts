@@ -13,9 +13,10 @@
  * SPIRE's does): every process has a uid, so a missing one is an error
  * worth logging, not an empty answer.
  */
+import { PluginError, goErrorText } from "@signet/plugin-sdk";
 import type { Settings } from "./config.js";
 import { getSha256Digest } from "./digest.js";
-import { AttestError, goErrorText, isGone } from "./errors.js";
+import { isGone } from "./errors.js";
 import { type LoadNames, etcNames } from "./names.js";
 import { type ProcFs, procFs } from "./proc.js";
 import { effectiveId, parseStatus } from "./status.js";
@@ -37,7 +38,7 @@ export class UnixAttestor {
   }
 
   async attest(pid: number): Promise<string[]> {
-    if (!Number.isInteger(pid) || pid <= 0) throw new AttestError("invalid-argument", `failed to get process: invalid pid ${pid}`);
+    if (!Number.isInteger(pid) || pid <= 0) throw new PluginError("invalid-argument", `failed to get process: invalid pid ${pid}`);
     const { proc } = this.sources;
     const status = parseStatus(await this.readStatus(pid));
     const names = await this.sources.names();
@@ -60,12 +61,12 @@ export class UnixAttestor {
     // Behind a flag, as in SPIRE: reading another user's exe needs privileges the agent may not have.
     if (this.settings.discoverWorkloadPath) {
       const path = await proc.readExe(pid).catch((e: unknown) => {
-        throw new AttestError("internal", `path lookup: ${goErrorText(e)}`);
+        throw new PluginError("internal", `path lookup: ${goErrorText(e)}`);
       });
       add("path", path);
       if (this.settings.workloadSizeLimit >= 0) {
         const digest = await getSha256Digest(proc.exePath(pid), this.settings.workloadSizeLimit).catch((e: unknown) => {
-          throw new AttestError("internal", (e as Error).message);
+          throw new PluginError("internal", (e as Error).message);
         });
         add("sha256", digest);
       }
@@ -77,13 +78,13 @@ export class UnixAttestor {
     try {
       return await this.sources.proc.readStatus(pid);
     } catch (e) {
-      if (isGone(e)) throw new AttestError("internal", "failed to get process: process does not exist");
-      throw new AttestError("internal", `UIDs lookup: ${goErrorText(e)}`);
+      if (isGone(e)) throw new PluginError("internal", "failed to get process: process does not exist");
+      throw new PluginError("internal", `UIDs lookup: ${goErrorText(e)}`);
     }
   }
 }
 
 function required(result: { id: string } | { error: string }): string {
-  if ("error" in result) throw new AttestError("internal", result.error);
+  if ("error" in result) throw new PluginError("internal", result.error);
   return result.id;
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
-import { goErrorText } from "./errors.js";
+import { goErrorText } from "@signet/plugin-sdk";
 
 const chunkSize = 1 << 20;
 

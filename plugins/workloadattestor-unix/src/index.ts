@@ -4,10 +4,9 @@
  * WorkloadAttestor services to config.ts and attestor.ts and maps error
  * kinds to gRPC codes. No top-level await: the bundle is CommonJS.
  */
-import { Code, RpcError, configService, createLogger, serve, workloadAttestor } from "@signet/plugin-sdk";
+import { Code, PluginError, RpcError, configService, createLogger, serve, workloadAttestor } from "@signet/plugin-sdk";
 import { UnixAttestor } from "./attestor.js";
 import { type Settings, parseSettings } from "./config.js";
-import { AttestError } from "./errors.js";
 
 const log = createLogger();
 
@@ -41,7 +40,7 @@ const service = workloadAttestor({
 });
 
 function toRpcError(e: unknown, pid: number): RpcError {
-  if (e instanceof AttestError) return new RpcError(e.kind === "invalid-argument" ? Code.INVALID_ARGUMENT : Code.INTERNAL, e.message);
+  if (e instanceof PluginError) return new RpcError(e.code, e.message);
   log.error("Unexpected error attesting a workload", { pid, error: e });
   return new RpcError(Code.INTERNAL, `attesting pid ${pid}: ${e instanceof Error ? e.message : String(e)}`);
 }
