@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { PluginError } from "@signet/plugin-sdk";
 import { parseConfig } from "./config.js";
-import { ConfigureError } from "./errors.js";
 import { Names, decodeKeyId, encodeKeyId } from "./names.js";
 import { getOrCreateServerId } from "./server-id.js";
 
@@ -114,10 +114,10 @@ describe("getOrCreateServerId", () => {
   it("refuses a file that does not hold a UUID, and a path it cannot write, as Internal", async () => {
     const path = join(root, "garbage");
     writeFileSync(path, "not-a-uuid");
-    const e = await getOrCreateServerId(path).catch((x: unknown) => x as ConfigureError);
-    expect(e).toBeInstanceOf(ConfigureError);
-    expect((e as ConfigureError).kind).toBe("internal");
-    expect((e as ConfigureError).message).toMatch(/^failed to parse server id from path: /);
+    const e = await getOrCreateServerId(path).catch((x: unknown) => x as PluginError);
+    expect(e).toBeInstanceOf(PluginError);
+    expect((e as PluginError).kind).toBe("internal");
+    expect((e as PluginError).message).toMatch(/^failed to parse server id from path: /);
     await expect(getOrCreateServerId(join(root, "missing-dir", "id"))).rejects.toThrow(/^failed to persist server id on path: .*ENOENT/);
     expect(readFileSync(path, "utf8"), "the file is left as it was").toBe("not-a-uuid");
   });

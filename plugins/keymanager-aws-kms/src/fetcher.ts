@@ -7,9 +7,8 @@
  * so the operator can repair KMS rather than have the key silently replaced.
  */
 import { DescribeKeyCommand, GetPublicKeyCommand, type KMSClient, type KeySpec } from "@aws-sdk/client-kms";
-import { KeyType, fingerprintOf } from "@signet/plugin-sdk";
+import { KeyType, PluginError, fingerprintOf } from "@signet/plugin-sdk";
 import { callSignal, describeAwsError } from "./aws-clients.js";
-import { ConfigureError } from "./errors.js";
 import type { KmsKey } from "./kms-key.js";
 import { listAliases } from "./listings.js";
 import type { Names } from "./names.js";
@@ -21,22 +20,22 @@ export async function fetchKeysViaAliases(kms: KMSClient, names: Names): Promise
       if (!alias.AliasName) continue;
       const spireKeyId = names.spireKeyIdOf(alias.AliasName);
       if (spireKeyId === undefined) continue;
-      if (!alias.AliasArn) throw new ConfigureError("internal", `found SPIRE alias without arn: name=${JSON.stringify(alias.AliasName)}`);
+      if (!alias.AliasArn) throw new PluginError("internal", `found SPIRE alias without arn: name=${JSON.stringify(alias.AliasName)}`);
       if (!alias.TargetKeyId) {
-        throw new ConfigureError("failed-precondition", `found SPIRE alias without key: name=${JSON.stringify(alias.AliasName)} arn=${JSON.stringify(alias.AliasArn)}`);
+        throw new PluginError("failed-precondition", `found SPIRE alias without key: name=${JSON.stringify(alias.AliasName)} arn=${JSON.stringify(alias.AliasArn)}`);
       }
       pending.push(keyOfAlias(kms, { AliasName: alias.AliasName, AliasArn: alias.AliasArn }, spireKeyId));
     }
   } catch (e) {
     await Promise.allSettled(pending);
-    if (e instanceof ConfigureError) throw new ConfigureError(e.kind, `failed to fetch aliases: ${e.message}`);
-    throw new ConfigureError("internal", `failed to fetch aliases: ${describeAwsError(e)}`);
+    if (e instanceof PluginError) throw new PluginError(e.kind, `failed to fetch aliases: ${e.message}`);
+    throw new PluginError("internal", `failed to fetch aliases: ${describeAwsError(e)}`);
   }
   const settled = await Promise.allSettled(pending);
   const failed = settled.find((s) => s.status === "rejected");
   if (failed) {
     const e = failed.reason as unknown;
-    throw new ConfigureError(e instanceof ConfigureError ? e.kind : "internal", `failed to fetch aliases: ${(e as Error).message}`);
+    throw new PluginError(e instanceof PluginError ? e.kind : "internal", `failed to fetch aliases: ${(e as Error).message}`);
   }
   return settled.map((s) => (s as PromiseFulfilledResult<KmsKey>).value);
 }
@@ -46,23 +45,23 @@ async function keyOfAlias(kms: KMSClient, alias: { AliasName: string; AliasArn: 
   try {
     ({ KeyMetadata: metadata } = await kms.send(new DescribeKeyCommand({ KeyId: alias.AliasArn }), { abortSignal: callSignal() }));
   } catch (e) {
-    throw new ConfigureError("internal", `failed to describe key: ${describeAwsError(e)}`);
+    throw new PluginError("internal", `failed to describe key: ${describeAwsError(e)}`);
   }
-  if (!metadata) throw new ConfigureError("internal", "malformed describe key response");
-  if (!metadata.Arn) throw new ConfigureError("internal", `found SPIRE alias without key arn: ${JSON.stringify(alias.AliasArn)}`);
+  if (!metadata) throw new PluginError("internal", "malformed describe key response");
+  if (!metadata.Arn) throw new PluginError("internal", `found SPIRE alias without key arn: ${JSON.stringify(alias.AliasArn)}`);
   if (!metadata.Enabled) {
-    throw new ConfigureError("failed-precondition", `found disabled SPIRE key: ${JSON.stringify(metadata.Arn)}, alias: ${JSON.stringify(alias.AliasArn)}`);
+    throw new PluginError("failed-precondition", `found disabled SPIRE key: ${JSON.stringify(metadata.Arn)}, alias: ${JSON.stringify(alias.AliasArn)}`);
   }
   const type = keyTypeOfSpec(metadata.KeySpec);
-  if (type === undefined) throw new ConfigureError("internal", `unsupported key spec: ${metadata.KeySpec ?? "(none)"}`);
+  if (type === undefined) throw new PluginError("internal", `unsupported key spec: ${metadata.KeySpec ?? "(none)"}`);
 
   let publicKey: Uint8Array | undefined;
   try {
     ({ PublicKey: publicKey } = await kms.send(new GetPublicKeyCommand({ KeyId: alias.AliasArn }), { abortSignal: callSignal() }));
   } catch (e) {
-    throw new ConfigureError("internal", `failed to get public key: ${describeAwsError(e)}`);
+    throw new PluginError("internal", `failed to get public key: ${describeAwsError(e)}`);
   }
-  if (!publicKey || publicKey.length === 0) throw new ConfigureError("internal", "malformed get public key response");
+  if (!publicKey || publicKey.length === 0) throw new PluginError("internal", "malformed get public key response");
   const pkixData = Buffer.from(publicKey);
   return { arn: metadata.Arn, aliasName: alias.AliasName, info: { id: spireKeyId, type, pkixData, fingerprint: fingerprintOf(pkixData) } };
 }

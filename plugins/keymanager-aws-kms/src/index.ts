@@ -3,9 +3,8 @@
  * in AWS KMS, found again after a restart through this server's aliases.
  * This file is the edge: wire messages in, domain calls, status codes out.
  */
-import { type KeyManagerDomain, configService, createLogger, keyManager, keyManagerHandlers, serve } from "@signet/plugin-sdk";
+import { type KeyManagerDomain, configService, createLogger, keyManager, keyManagerHandlers, serve, toRpcError } from "@signet/plugin-sdk";
 import { type AwsKmsConfig, configMessagePrefix, parseConfig } from "./config.js";
-import { toRpcError } from "./errors.js";
 import { type ConfiguredPlugin, configurePlugin } from "./plugin.js";
 
 const log = createLogger();

@@ -9,9 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KeyManagerError, KeyType, type PublicKeyInfo } from "@signet/plugin-sdk";
+import { KeyManagerError, KeyType, PluginError, type PublicKeyInfo } from "@signet/plugin-sdk";
 import { FakeKms } from "../../../test/fakes/aws/kms.js";
-import { ConfigureError } from "./errors.js";
 import type { AwsKmsKeyManager } from "./keymanager.js";
 import { Names } from "./names.js";
 import type { ConfiguredPlugin } from "./plugin.js";
@@ -260,18 +259,18 @@ describe("Configure", () => {
     const key = kms.keys.get(alias.targetKeyId)!;
     key.keyState = "Disabled";
     try {
-      const e = await start(kms, config).catch((x: unknown) => x as ConfigureError);
-      expect(e).toBeInstanceOf(ConfigureError);
-      expect((e as ConfigureError).kind).toBe("failed-precondition");
-      expect((e as ConfigureError).message).toBe(`failed to fetch aliases: found disabled SPIRE key: ${JSON.stringify(key.arn)}, alias: ${JSON.stringify(kms.aliasArn(alias.aliasName))}`);
+      const e = await start(kms, config).catch((x: unknown) => x as PluginError);
+      expect(e).toBeInstanceOf(PluginError);
+      expect((e as PluginError).kind).toBe("failed-precondition");
+      expect((e as PluginError).message).toBe(`failed to fetch aliases: found disabled SPIRE key: ${JSON.stringify(key.arn)}, alias: ${JSON.stringify(kms.aliasArn(alias.aliasName))}`);
     } finally {
       key.keyState = "Enabled";
     }
 
     kms.failNext("ListAliases", { type: "AccessDeniedException", message: "not authorized to perform: kms:ListAliases" });
-    const denied = await start(kms, config).catch((x: unknown) => x as ConfigureError);
-    expect((denied as ConfigureError).kind).toBe("internal");
-    expect((denied as ConfigureError).message).toBe("failed to fetch aliases: AccessDeniedException: not authorized to perform: kms:ListAliases");
+    const denied = await start(kms, config).catch((x: unknown) => x as PluginError);
+    expect((denied as PluginError).kind).toBe("internal");
+    expect((denied as PluginError).message).toBe("failed to fetch aliases: AccessDeniedException: not authorized to perform: kms:ListAliases");
   });
 
   it("keeps the server id in key_identifier_file, so a restart finds the keys", async () => {
@@ -287,8 +286,8 @@ describe("Configure", () => {
   });
 
   it("refuses an unreadable key_policy_file as Internal, naming the key", async () => {
-    const e = await start(kms, configFor(kms, { keyPolicyFile: join(root, "missing.json") })).catch((x: unknown) => x as ConfigureError);
-    expect((e as ConfigureError).kind).toBe("internal");
-    expect((e as ConfigureError).message).toMatch(/^failed to read file configured in 'key_policy_file': .*ENOENT/);
+    const e = await start(kms, configFor(kms, { keyPolicyFile: join(root, "missing.json") })).catch((x: unknown) => x as PluginError);
+    expect((e as PluginError).kind).toBe("internal");
+    expect((e as PluginError).message).toMatch(/^failed to read file configured in 'key_policy_file': .*ENOENT/);
   });
 });

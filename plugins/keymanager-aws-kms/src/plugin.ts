@@ -6,11 +6,10 @@
  * stop signal.
  */
 import { readFile } from "node:fs/promises";
-import { type Clock, type Logger, systemClock } from "@signet/plugin-sdk";
+import { type Clock, type Logger, PluginError, systemClock } from "@signet/plugin-sdk";
 import { type AwsClients, createAwsClients } from "./aws-clients.js";
 import type { AwsKmsConfig } from "./config.js";
 import { DeletionQueue } from "./deletion-queue.js";
-import { ConfigureError } from "./errors.js";
 import { fetchKeysViaAliases } from "./fetcher.js";
 import { callerKeyPolicy } from "./key-policy.js";
 import { AwsKmsKeyManager, type KeyPolicySource } from "./keymanager.js";
@@ -44,7 +43,7 @@ export async function configurePlugin(config: AwsKmsConfig, trustDomain: string,
     try {
       fixedPolicy = await readFile(config.keyPolicyFile, "utf8");
     } catch (e) {
-      throw new ConfigureError("internal", `failed to read file configured in 'key_policy_file': ${(e as Error).message}`);
+      throw new PluginError("internal", `failed to read file configured in 'key_policy_file': ${(e as Error).message}`);
     }
   }
   const serverId = config.identity.kind === "value" ? config.identity.serverId : await getOrCreateServerId(config.identity.path);

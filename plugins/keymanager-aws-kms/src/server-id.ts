@@ -5,8 +5,7 @@
  * go stale and other servers of the trust domain dispose of them. The file
  * handling is the SDK's; the messages are SPIRE's aws_kms wording.
  */
-import { type ServerIdFileProblem, ServerIdFileError, readOrCreateServerId } from "@signet/plugin-sdk";
-import { ConfigureError } from "./errors.js";
+import { PluginError, ServerIdFileError, type ServerIdFileProblem, readOrCreateServerId } from "@signet/plugin-sdk";
 
 const failures: Record<ServerIdFileProblem, string> = {
   read: "failed to read server id from path",
@@ -19,7 +18,7 @@ export async function getOrCreateServerId(path: string): Promise<string> {
   try {
     return await readOrCreateServerId(path);
   } catch (e) {
-    if (e instanceof ServerIdFileError) throw new ConfigureError("internal", `${failures[e.problem]}: ${e.message}`);
+    if (e instanceof ServerIdFileError) throw new PluginError("internal", `${failures[e.problem]}: ${e.message}`);
     throw e;
   }
 }
