@@ -3,11 +3,12 @@
  * operator can rotate the upstream CA by replacing them, and a rotation in
  * progress (half-written files, a key not yet matching its certificate)
  * falls back to the last CA that loaded, as SPIRE does. Pure of gRPC: errors
- * are UpstreamCaErrors that the edge (index.ts) maps to status codes.
+ * are PluginErrors that the edge (index.ts) maps to status codes.
  */
+import { PluginError } from "@signet/plugin-sdk";
 import type { TrustDomain } from "@signet/spiffe";
 import type { DiskConfig } from "./config.js";
-import { type UpstreamCa, UpstreamCaError, loadUpstreamCa, signCaCsr } from "./upstream-ca.js";
+import { type UpstreamCa, loadUpstreamCa, signCaCsr } from "./upstream-ca.js";
 
 export interface MintedCa {
   readonly x509CaChain: Buffer[];
@@ -30,8 +31,8 @@ export class DiskUpstreamAuthority {
   }
 
   async mintX509Ca(csrDer: Buffer, preferredTtlSeconds: number): Promise<MintedCa> {
-    if (csrDer.length === 0) throw new UpstreamCaError("invalid-argument", "CSR is required");
-    if (preferredTtlSeconds < 0) throw new UpstreamCaError("invalid-argument", `preferred TTL ${preferredTtlSeconds} is negative`);
+    if (csrDer.length === 0) throw new PluginError("invalid-argument", "CSR is required");
+    if (preferredTtlSeconds < 0) throw new PluginError("invalid-argument", `preferred TTL ${preferredTtlSeconds} is negative`);
     const ca = await this.reload();
     const chain = signCaCsr(ca, this.trustDomain, csrDer, preferredTtlSeconds, this.clock());
     return { x509CaChain: chain, upstreamX509Roots: [...ca.roots] };

@@ -4,20 +4,13 @@
  * certificate and key on disk. This file is the edge: wire messages in,
  * domain calls, status codes out.
  */
-import { Code, RpcError, configService, createLogger, serve, upstreamAuthority } from "@signet/plugin-sdk";
+import { Code, PluginError, RpcError, configService, createLogger, serve, toRpcError, upstreamAuthority } from "@signet/plugin-sdk";
 import { TrustDomain } from "@signet/spiffe";
 import { type DiskConfig, configMessagePrefix, parseConfig } from "./config.js";
 import { DiskUpstreamAuthority } from "./disk.js";
-import { UpstreamCaError } from "./upstream-ca.js";
 
 const log = createLogger();
 let authority: DiskUpstreamAuthority | undefined;
-
-const codes = { "invalid-argument": Code.INVALID_ARGUMENT, internal: Code.INTERNAL } as const;
-
-function statusOf(e: unknown): unknown {
-  return e instanceof UpstreamCaError ? new RpcError(codes[e.kind], e.message) : e;
-}
 
 interface Loaded {
   readonly config: DiskConfig;
@@ -39,7 +32,7 @@ async function parse(text: string, core: { trustDomain: string }): Promise<Loade
     );
     return { config, authority: loaded };
   } catch (e) {
-    if (e instanceof UpstreamCaError) throw new RpcError(codes[e.kind], `${configMessagePrefix}: ${e.message}`);
+    if (e instanceof PluginError) throw new RpcError(e.code, `${configMessagePrefix}: ${e.message}`);
     throw e;
   }
 }
@@ -53,7 +46,7 @@ serve({
       try {
         minted = await authority.mintX509Ca(req.csr, req.preferredTtl);
       } catch (e) {
-        throw statusOf(e);
+        throw toRpcError(e);
       }
       log.info("Signed the server's intermediate CA", { chain_length: minted.x509CaChain.length, roots: minted.upstreamX509Roots.length });
       yield {

@@ -3,11 +3,12 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SpiffeId, TrustDomain, createCsr, issuerFromCertificate, keyObjectSigner, mintCertificateSync, spkiOf, x509SvidTemplate } from "@signet/spiffe";
+import { PluginError } from "@signet/plugin-sdk";
 import { afterAll, describe, expect, it } from "vitest";
 import { newKey, pem, writeCaFiles } from "../../../test/fakes/ca-files.js";
 import { parseConfig } from "./config.js";
 import { DiskUpstreamAuthority } from "./disk.js";
-import { UpstreamCaError, loadUpstreamCa } from "./upstream-ca.js";
+import { loadUpstreamCa } from "./upstream-ca.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "ua-disk-unit-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -27,13 +28,13 @@ const cfg = (c: { certFilePath: string; keyFilePath: string; bundleFilePath?: st
   bundleFilePath: c.bundleFilePath,
 });
 
-async function refusal(p: Promise<unknown>): Promise<UpstreamCaError> {
+async function refusal(p: Promise<unknown>): Promise<PluginError> {
   const e = await p.then(
     () => undefined,
     (err: unknown) => err,
   );
-  expect(e).toBeInstanceOf(UpstreamCaError);
-  return e as UpstreamCaError;
+  expect(e).toBeInstanceOf(PluginError);
+  return e as PluginError;
 }
 
 describe("loading the upstream CA", () => {

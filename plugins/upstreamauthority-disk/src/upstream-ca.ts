@@ -15,7 +15,8 @@
  *   certificate that is not itself a CA, which SPIRE would only find out
  *   when its signed intermediate failed to verify.
  *
- * Errors carry a kind; messages are SPIRE's where SPIRE has one.
+ * Errors are the SDK's PluginError ("invalid-argument" or "internal");
+ * messages are SPIRE's where SPIRE has one.
  */
 import { type KeyObject, X509Certificate, createPrivateKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -31,20 +32,9 @@ import {
   spkiOf,
   upstreamSignedCaTemplate,
 } from "@signet/spiffe";
+import { PluginError } from "@signet/plugin-sdk";
 import type { DiskConfig } from "./config.js";
 import { pemBlocks } from "./pem.js";
-
-export type UpstreamCaErrorKind = "invalid-argument" | "internal";
-
-export class UpstreamCaError extends Error {
-  override readonly name = "UpstreamCaError";
-  constructor(
-    readonly kind: UpstreamCaErrorKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** A loaded, checked upstream CA. */
 export interface UpstreamCa {
@@ -115,7 +105,7 @@ export function signCaCsr(ca: UpstreamCa, trustDomain: TrustDomain, csrDer: Buff
     cert = mintCertificateSync(template, ca.signer);
   } catch (e) {
     // SPIRE answers every signing failure, a bad CSR included, with Internal "unable to sign CSR: …".
-    if (e instanceof Error && (e.name === "CsrError" || e instanceof X509Error)) throw new UpstreamCaError("internal", `unable to sign CSR: ${e.message}`);
+    if (e instanceof Error && (e.name === "CsrError" || e instanceof X509Error)) throw new PluginError("internal", `unable to sign CSR: ${e.message}`);
     throw e;
   }
   return [cert, ...ca.chain];
@@ -181,6 +171,6 @@ function verifiesToRoots(leaf: X509Certificate, intermediates: readonly X509Cert
   return false;
 }
 
-function invalid(message: string): UpstreamCaError {
-  return new UpstreamCaError("invalid-argument", message);
+function invalid(message: string): PluginError {
+  return new PluginError("invalid-argument", message);
 }
