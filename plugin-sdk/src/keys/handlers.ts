@@ -7,8 +7,9 @@
  */
 import { Code, RpcError, type ServiceRegistration, implement } from "@signet/proto";
 import { BatchSignerService } from "@signet/proto/signet/plugin/keymanager/v1/batchsigner";
+import { codeOfKind } from "../errors/plugin-error.js";
 import type { Logger } from "../log/logger.js";
-import { KeyManagerError, type KeyManagerErrorKind, type PublicKeyInfo } from "./key-entry.js";
+import { KeyManagerError, type PublicKeyInfo } from "./key-entry.js";
 import type { Signature, Signatures, SignerOpts } from "./key-store.js";
 
 /**
@@ -30,12 +31,6 @@ type WireSignerOpts =
   | { $case: "pssOptions"; value: { saltLength: number; hashAlgorithm: number } }
   | undefined;
 
-const codes: Record<KeyManagerErrorKind, Code> = {
-  "invalid-argument": Code.INVALID_ARGUMENT,
-  "not-found": Code.NOT_FOUND,
-  internal: Code.INTERNAL,
-};
-
 export interface KeyManagerHandlerOptions {
   readonly log: Logger;
   /** Message for calls made before the plugin has keys to answer with (FailedPrecondition). */
@@ -54,7 +49,7 @@ export function keyManagerHandlers(current: () => KeyManagerDomain | undefined, 
     try {
       return await fn(keys);
     } catch (e) {
-      if (e instanceof KeyManagerError) throw new RpcError(codes[e.kind], e.message);
+      if (e instanceof KeyManagerError) throw new RpcError(codeOfKind(e.kind), e.message);
       throw e;
     }
   }

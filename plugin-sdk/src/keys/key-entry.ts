@@ -23,6 +23,7 @@ export interface PublicKeyInfo {
   readonly fingerprint: string;
 }
 
+/** A subset of the SDK's PluginErrorKind, so `codeOfKind` gives its status code. */
 export type KeyManagerErrorKind = "invalid-argument" | "not-found" | "internal";
 
 /** A KeyManager's domain error; the plugin's service edge maps `kind` to a status code. */
