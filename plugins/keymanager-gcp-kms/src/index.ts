@@ -4,7 +4,7 @@
  * This file is the edge: configuration in, the domain (keymanager.ts) behind
  * the SDK's KeyManager handlers, status codes out.
  */
-import { Code, type KeyManagerDomain, KeyManagerError, RpcError, configService, createLogger, keyManager, keyManagerHandlers, serve, systemClock } from "@signet/plugin-sdk";
+import { Code, type KeyManagerDomain, KeyManagerError, RpcError, codeOfKind, configService, createLogger, keyManager, keyManagerHandlers, serve, systemClock } from "@signet/plugin-sdk";
 import { type GcpKmsConfig, configMessagePrefix, parseConfig } from "./config.js";
 import { openKeyManager } from "./configure.js";
 import { type GcpKmsKeyManager, defaultOperationTimeoutMs } from "./keymanager.js";
@@ -17,14 +17,12 @@ let tasks: KeyManagerTasks | undefined;
 
 const service = keyManagerHandlers((): KeyManagerDomain | undefined => keys, { log, notConfigured: `${configMessagePrefix}: not configured` });
 
-const statusCodes = { "invalid-argument": Code.INVALID_ARGUMENT, "not-found": Code.NOT_FOUND, internal: Code.INTERNAL } as const;
-
 async function apply(config: GcpKmsConfig, core: { trustDomain: string }): Promise<void> {
   let next: GcpKmsKeyManager;
   try {
     next = await openKeyManager(config, core.trustDomain, { clock: systemClock, log, createKms });
   } catch (e) {
-    if (e instanceof KeyManagerError) throw new RpcError(statusCodes[e.kind], e.message);
+    if (e instanceof KeyManagerError) throw new RpcError(codeOfKind(e.kind), e.message);
     throw new RpcError(Code.INTERNAL, (e as Error).message);
   }
   const previous = { keys, tasks };
