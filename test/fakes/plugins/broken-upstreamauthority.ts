@@ -10,11 +10,10 @@
  *   publishes-nothing  PublishJWTKeyAndSubscribe answers an empty list instead of Unimplemented
  * Anything else: no defect.
  */
-import { Code, RpcError, configService, createLogger, serve, upstreamAuthority } from "@signet/plugin-sdk";
+import { Code, RpcError, configService, createLogger, serve, toRpcError, upstreamAuthority } from "@signet/plugin-sdk";
 import { TrustDomain } from "@signet/spiffe";
 import { parseConfig } from "../../../plugins/upstreamauthority-disk/src/config.js";
 import { DiskUpstreamAuthority } from "../../../plugins/upstreamauthority-disk/src/disk.js";
-import { UpstreamCaError } from "../../../plugins/upstreamauthority-disk/src/upstream-ca.js";
 import { newKey, selfSignedCa } from "../ca-files.js";
 
 const mode = process.argv[2] ?? "none";
@@ -32,7 +31,7 @@ serve({
         minted = await authority.mintX509Ca(req.csr, mode === "ignores-ttl" ? 0 : req.preferredTtl);
       } catch (e) {
         if (mode === "silent-refusal") return;
-        throw e instanceof UpstreamCaError ? new RpcError(e.kind === "internal" ? Code.INTERNAL : Code.INVALID_ARGUMENT, e.message) : e;
+        throw toRpcError(e);
       }
       let chain = minted.x509CaChain;
       if (mode === "reversed-chain") chain = [...chain].reverse();
