@@ -2,7 +2,7 @@
  * The docker WorkloadAttestor program a host starts (Signet, or a stock
  * SPIRE agent): `serve` does the go-plugin part; this file wires the Config
  * and WorkloadAttestor services to config.ts and attestor.ts, and maps error
- * kinds to gRPC codes (errors.ts). No top-level await: the bundle is CommonJS.
+ * kinds to gRPC codes (the SDK's toRpcError). No top-level await: the bundle is CommonJS.
  */
 import { Code, PluginError, RpcError, configService, createLogger, serve, toRpcError, workloadAttestor } from "@signet/plugin-sdk";
 import { DockerAttestor } from "./attestor.js";
