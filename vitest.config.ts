@@ -12,6 +12,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Most test files wait on child processes and sockets, not the CPU: three files at a time on two
+    // cores took the suite from 13.9 to 6.1 minutes (vitest's default is one file at a time here).
+    maxWorkers: 3,
+    minWorkers: 1,
     reporters: ["default"],
   },
 });
