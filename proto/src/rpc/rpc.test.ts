@@ -109,7 +109,7 @@ describe("rpc adapter over a Unix socket", () => {
     const client = createClient(InitService, channel);
     await expect(client.init({ hostServiceNames: ["wait"] }, { deadline: new Date(Date.now() + 200) })).rejects.toMatchObject({ code: Code.DEADLINE_EXCEEDED });
     const stop = new AbortController();
-    const cancelled = client.init({ hostServiceNames: ["wait"] }, { signal: stop.signal });
+    const cancelled = client.init({ hostServiceNames: ["wait"] }, { signal: stop.signal, deadline: new Date(Date.now() + 60_000) });
     setTimeout(() => stop.abort(), 100);
     await expect(cancelled).rejects.toMatchObject({ code: Code.CANCELLED });
     await expect.poll(() => abortReasons.length).toBe(2);

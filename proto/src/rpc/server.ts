@@ -75,10 +75,17 @@ type Call =
 export const callCancelled = new RpcError(Code.CANCELLED, "context canceled");
 export const callDeadlineExceeded = new RpcError(Code.DEADLINE_EXCEEDED, "context deadline exceeded");
 
+/**
+ * The server's copy of the deadline is the caller's timeout counted from when the call arrived, so
+ * it falls a little after the caller's own; a caller that gives up at its deadline cancels before
+ * ours passes. A cancel within this long of our deadline is therefore the deadline's doing.
+ */
+const deadlineSlackMs = 1_000;
+
 function abortReason(call: Call): RpcError {
   const deadline = call.getDeadline();
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
-  return Number.isFinite(at) && at <= Date.now() ? callDeadlineExceeded : callCancelled;
+  return Number.isFinite(at) && at - Date.now() <= deadlineSlackMs ? callDeadlineExceeded : callCancelled;
 }
 
 /** The call's context; the abort signal and peer are built only if a handler asks (most never do). */
