@@ -30,8 +30,11 @@ export function goEnv(): NodeJS.ProcessEnv {
 
 const builds = new Map<string, Promise<void>>();
 
-/** `go build -o <goBuildDir>/ <pkgs…>` in test/e2e/go/<module>, once per test file. */
-export function goBuild(module: string, pkgs: string[]): Promise<void> {
+/**
+ * `go build -o <goBuildDir>/ <pkgs…>` in test/e2e/go/<module>, once per test file. A large program
+ * (a whole stock SPIRE binary) may need a longer `timeoutMs` when Go's build cache is cold.
+ */
+export function goBuild(module: string, pkgs: string[], timeoutMs = goBuildTimeoutMs): Promise<void> {
   const key = `${module}:${pkgs.join(",")}`;
   let p = builds.get(key);
   if (!p) {
@@ -43,7 +46,7 @@ export function goBuild(module: string, pkgs: string[]): Promise<void> {
       execFile(
         "go",
         ["build", "-o", `${goBuildDir}/`, ...pkgs],
-        { cwd, env: goEnv(), timeout: goBuildTimeoutMs, maxBuffer: 16 << 20 },
+        { cwd, env: goEnv(), timeout: timeoutMs, maxBuffer: 16 << 20 },
         (err, _stdout, stderr) => {
           goBuildTimings[`go build ${module}`] = Date.now() - start;
           if (err) reject(new Error(`go build in test/e2e/go/${module} failed: ${err.message}\n${stderr}`));
