@@ -39,13 +39,23 @@ export class AwsCertificates {
     return cert ?? { error: `unsupported region ${JSON.stringify(region)}` };
   }
 
-  /** Every distinct certificate of a key type: what a signature is tried against before the document is read. */
+  /**
+   * Every distinct certificate of a key type: what a signature is tried against before the document
+   * is read. The set never changes, so it is worked out once, not per attestation.
+   */
   all(keyType: KeyType): readonly TrustedCertificate[] {
-    const seen = new Map<string, TrustedCertificate>();
-    for (const c of this.byRegion[keyType].values()) seen.set(c.der.toString("base64"), c);
-    if (keyType === "rsa1024" && this.rsa1024Fallback) seen.set(this.rsa1024Fallback.der.toString("base64"), this.rsa1024Fallback);
-    return [...seen.values()];
+    let list = this.distinct.get(keyType);
+    if (!list) {
+      const seen = new Map<string, TrustedCertificate>();
+      for (const c of this.byRegion[keyType].values()) seen.set(c.der.toString("base64"), c);
+      if (keyType === "rsa1024" && this.rsa1024Fallback) seen.set(this.rsa1024Fallback.der.toString("base64"), this.rsa1024Fallback);
+      list = [...seen.values()];
+      this.distinct.set(keyType, list);
+    }
+    return list;
   }
+
+  private readonly distinct = new Map<KeyType, readonly TrustedCertificate[]>();
 
   get size(): number {
     return this.byRegion.rsa1024.size + this.byRegion.rsa2048.size;
