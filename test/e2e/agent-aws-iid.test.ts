@@ -6,13 +6,10 @@
 // X509-SVID, and a second agent replaying the same instance identity is refused.
 import { X509Certificate } from "node:crypto";
 import { rmSync } from "node:fs";
-import { Channel, credentials, Metadata } from "@grpc/grpc-js";
-import { createClient } from "@signet/proto";
-import { SpiffeWorkloadAPIService } from "@signet/proto/workload/workload";
 import type { RunningAgent } from "@signet/agent";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Ec2World, accountId, instanceId, region, startEc2World } from "../fakes/aws/ec2-world.js";
-import { startTestAgent, startTestServer, type TestServer } from "../fakes/signet-pair.js";
+import { firstX509SvidResponse, startTestAgent, startTestServer, type TestServer } from "../fakes/signet-pair.js";
 
 let world: Ec2World;
 let server: TestServer;
@@ -75,15 +72,8 @@ describe("agent with the aws_iid NodeAttestor", () => {
     await server.createEntry({ spiffeId: "spiffe://example.org/aws-workload", parentId: agentId, selectors: [`unix:uid:${process.getuid!()}`] });
     const synced = Date.now() + 10_000;
     while (agent.cache.svidCount === 0 && Date.now() < synced) await new Promise((r) => setTimeout(r, 100));
-    const channel = new Channel(`unix://${socketPath}`, credentials.createInsecure(), {});
-    try {
-      const md = new Metadata();
-      md.set("workload.spiffe.io", "true");
-      const first = (await createClient(SpiffeWorkloadAPIService, channel).fetchX509Svid({}, { metadata: md })[Symbol.asyncIterator]().next()).value!;
-      expect(first.svids[0]!.spiffeId).toBe("spiffe://example.org/aws-workload");
-    } finally {
-      channel.close();
-    }
+    const first = await firstX509SvidResponse(socketPath);
+    expect(first.svids[0]!.spiffeId).toBe("spiffe://example.org/aws-workload");
   }, 30_000);
 
   it("refuses a second agent presenting the same instance identity (TOFU through AgentStore)", async () => {

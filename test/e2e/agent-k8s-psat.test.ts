@@ -7,13 +7,10 @@ import { X509Certificate } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Channel, credentials, Metadata } from "@grpc/grpc-js";
-import { createClient } from "@signet/proto";
-import { SpiffeWorkloadAPIService } from "@signet/proto/workload/workload";
 import type { RunningAgent } from "@signet/agent";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeKubernetes } from "../fakes/kubernetes/api-server.js";
-import { startTestAgent, startTestServer, type TestServer } from "../fakes/signet-pair.js";
+import { firstX509SvidResponse, startTestAgent, startTestServer, type TestServer } from "../fakes/signet-pair.js";
 
 const dir = mkdtempSync(join(tmpdir(), "agent-k8s-psat-"));
 let kube: FakeKubernetes;
@@ -87,14 +84,7 @@ describe("agent with the k8s_psat NodeAttestor", () => {
     // The agent learns of the entries at its next sync (1 s here); until then the workload has no identity.
     const synced = Date.now() + 15_000;
     while (agent.cache.svidCount < 2 && Date.now() < synced) await new Promise((r) => setTimeout(r, 100));
-    const channel = new Channel(`unix://${socketPath}`, credentials.createInsecure(), {});
-    try {
-      const md = new Metadata();
-      md.set("workload.spiffe.io", "true");
-      const first = (await createClient(SpiffeWorkloadAPIService, channel).fetchX509Svid({}, { metadata: md })[Symbol.asyncIterator]().next()).value!;
-      expect(first.svids.map((s: { spiffeId: string }) => s.spiffeId).sort()).toEqual(["spiffe://example.org/k8s-workload", "spiffe://example.org/k8s-zone-workload"]);
-    } finally {
-      channel.close();
-    }
+    const first = await firstX509SvidResponse(socketPath);
+    expect(first.svids.map((s) => s.spiffeId).sort()).toEqual(["spiffe://example.org/k8s-workload", "spiffe://example.org/k8s-zone-workload"]);
   }, 40_000);
 });

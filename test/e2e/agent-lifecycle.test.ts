@@ -6,11 +6,8 @@
 import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { Channel, credentials, Metadata } from "@grpc/grpc-js";
-import { createClient } from "@signet/proto";
-import { SpiffeWorkloadAPIService } from "@signet/proto/workload/workload";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestAgent, startTestServer, type TestServer } from "../fakes/signet-pair.js";
+import { firstX509SvidResponse, startTestAgent, startTestServer, type TestServer } from "../fakes/signet-pair.js";
 
 let server: TestServer;
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -57,11 +54,7 @@ describe("agent SVID lifecycle", () => {
     const stored = JSON.parse(readFileSync(join(agent.config.dataDir, "agent-data.json"), "utf8"));
     expect(serial(Buffer.from(stored.svid.chain[0], "base64"))).toBe(serial(agent.svid.current().chain[0]!));
     // Workloads are still served.
-    const channel = new Channel(`unix://${socketPath}`, credentials.createInsecure(), {});
-    cleanup.push(() => channel.close());
-    const md = new Metadata();
-    md.set("workload.spiffe.io", "true");
-    const msg = (await createClient(SpiffeWorkloadAPIService, channel).fetchX509Svid({}, { metadata: md })[Symbol.asyncIterator]().next()).value!;
+    const msg = await firstX509SvidResponse(socketPath);
     expect(msg.svids).toHaveLength(1);
   }, 40_000);
 

@@ -6,13 +6,10 @@ import { X509Certificate } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Channel, credentials, Metadata } from "@grpc/grpc-js";
-import { createClient } from "@signet/proto";
-import { SpiffeWorkloadAPIService } from "@signet/proto/workload/workload";
 import type { RunningAgent } from "@signet/agent";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { intermediateCa, leafCert, rootCa, writeAgentFiles, writeBundle } from "../../plugins/nodeattestor-x509pop/src/testing/pki.js";
-import { startTestAgent, startTestServer, type TestServer } from "../fakes/signet-pair.js";
+import { firstX509SvidResponse, startTestAgent, startTestServer, type TestServer } from "../fakes/signet-pair.js";
 
 const pki = mkdtempSync(join(tmpdir(), "agent-x509pop-"));
 const root = rootCa();
@@ -54,15 +51,8 @@ describe("agent with the x509pop NodeAttestor", () => {
     // The agent learns of the entry at its next sync (1 s here); until then the workload has no identity.
     const synced = Date.now() + 10_000;
     while (agent.cache.svidCount === 0 && Date.now() < synced) await new Promise((r) => setTimeout(r, 100));
-    const channel = new Channel(`unix://${socketPath}`, credentials.createInsecure(), {});
-    try {
-      const md = new Metadata();
-      md.set("workload.spiffe.io", "true");
-      const first = (await createClient(SpiffeWorkloadAPIService, channel).fetchX509Svid({}, { metadata: md })[Symbol.asyncIterator]().next()).value!;
-      expect(first.svids[0]!.spiffeId).toBe("spiffe://example.org/x509pop-workload");
-    } finally {
-      channel.close();
-    }
+    const first = await firstX509SvidResponse(socketPath);
+    expect(first.svids[0]!.spiffeId).toBe("spiffe://example.org/x509pop-workload");
     const serials = new Set([new X509Certificate(agent.svid.current().chain[0]!).serialNumber]);
     const deadline = Date.now() + 15_000;
     while (serials.size < 2 && Date.now() < deadline) {

@@ -8,13 +8,14 @@ import { X509Certificate } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Channel, credentials } from "@grpc/grpc-js";
+import { Channel, Metadata, credentials } from "@grpc/grpc-js";
 import { createLogger, type LevelledLogger } from "@signet/host-common";
 import { createClient } from "@signet/proto";
 import { AgentService } from "@signet/proto/spire/api/server/agent/v1/agent";
 import { BundleService } from "@signet/proto/spire/api/server/bundle/v1/bundle";
 import { EntryService } from "@signet/proto/spire/api/server/entry/v1/entry";
 import { Entry } from "@signet/proto/spire/api/types/entry";
+import { SpiffeWorkloadAPIService, type X509SVIDResponse } from "@signet/proto/workload/workload";
 import { loadAgentConfig, type RunningAgent, startAgent } from "@signet/agent";
 import { loadServerConfig, type RunningServer, startServer } from "@signet/server";
 
@@ -152,4 +153,21 @@ export async function startTestAgent(server: TestServer, options: TestAgentOptio
   const config = await loadAgentConfig(path);
   const agent = await startAgent(config, { log: options.log ?? createLogger({ level: "warn" }) });
   return { agent, socketPath: config.socketPath, dir };
+}
+
+/**
+ * The first FetchX509SVID message a workload gets from an agent's Workload API socket (the
+ * security header set, as every SPIFFE client sends it), on a connection of its own.
+ */
+export async function firstX509SvidResponse(socketPath: string): Promise<X509SVIDResponse> {
+  const channel = new Channel(`unix://${socketPath}`, credentials.createInsecure(), {});
+  try {
+    const md = new Metadata();
+    md.set("workload.spiffe.io", "true");
+    const first = await createClient(SpiffeWorkloadAPIService, channel).fetchX509Svid({}, { metadata: md })[Symbol.asyncIterator]().next();
+    if (first.done) throw new Error("FetchX509SVID ended without a message");
+    return first.value;
+  } finally {
+    channel.close();
+  }
 }
