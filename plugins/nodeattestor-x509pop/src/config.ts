@@ -176,9 +176,13 @@ async function serverConfig(raw: Raw, trustDomain: TrustDomain): Promise<ServerC
   };
 }
 
-/** SPIRE reports the first problem as the error and all of them as notes; one message holds all. */
+/**
+ * SPIRE reports the first problem as the error and all of them as notes: one message holds all
+ * (Configure's), and with several, an AggregateError gives Validate one note each.
+ */
 function report(problems: readonly string[]): void {
-  if (problems.length) throw new ConfigProblem(problems.join("; "));
+  if (problems.length === 1) throw new ConfigProblem(problems[0]!);
+  if (problems.length > 1) throw new AggregateError(problems.map((p) => new ConfigProblem(p)), problems.join("; "));
 }
 
 /** SPIRE's util.LoadCertificates: every CERTIFICATE block of a PEM file, at least one. */

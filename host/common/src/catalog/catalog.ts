@@ -1,7 +1,14 @@
 import type { Logger } from "../log/logger.js";
 import { extensionServices, otherSideService, type Side, serviceForType } from "./plugin-types.js";
 import { type PluginSource, resolvePluginCommand } from "./resolve.js";
+import type { ConfigCheck } from "./config-check.js";
 import { ManagedPlugin, type PluginSpec, type SupervisorOptions } from "./supervisor.js";
+
+/** A plugin's verdict from `Catalog.validate`. */
+export interface PluginValidation extends ConfigCheck {
+  readonly type: string;
+  readonly name: string;
+}
 
 /** One plugin block, as parsed from the `plugins { … }` section. */
 export interface PluginRequest {
@@ -51,6 +58,41 @@ export class Catalog {
    * already started are stopped and every failure is reported at once.
    */
   static async load(requests: readonly PluginRequest[], options: CatalogOptions): Promise<Catalog> {
+    const plugins = Catalog.supervise(requests, options);
+    const failures: { type: string; name: string; error: Error }[] = [];
+    const results = await Promise.allSettled(plugins.map((p) => p.start()));
+    results.forEach((r, i) => {
+      if (r.status === "rejected") failures.push({ type: plugins[i]!.type, name: plugins[i]!.name, error: r.reason as Error });
+    });
+    if (failures.length > 0) {
+      await Promise.allSettled(plugins.map((p) => p.stop()));
+      throw new CatalogError(failures);
+    }
+    return new Catalog(plugins, options.log);
+  }
+
+  /**
+   * For `validate`: starts every plugin in parallel, asks each to validate
+   * its configuration (Config.Validate, never Configure) and stops it. A
+   * plugin that cannot start fails the whole call with every such failure,
+   * as `load` does; verdicts come back in request order.
+   */
+  static async validate(requests: readonly PluginRequest[], options: CatalogOptions): Promise<PluginValidation[]> {
+    const plugins = Catalog.supervise(requests, options);
+    const failures: { type: string; name: string; error: Error }[] = [];
+    const results = await Promise.allSettled(plugins.map((p) => p.validateOnly()));
+    const verdicts: PluginValidation[] = [];
+    results.forEach((r, i) => {
+      const { type, name } = plugins[i]!;
+      if (r.status === "rejected") failures.push({ type, name, error: r.reason as Error });
+      else verdicts.push({ type, name, ...r.value });
+    });
+    if (failures.length > 0) throw new CatalogError(failures);
+    return verdicts;
+  }
+
+  /** One supervisor per request; a request that names no runnable plugin fails them all. */
+  private static supervise(requests: readonly PluginRequest[], options: CatalogOptions): ManagedPlugin[] {
     const failures: { type: string; name: string; error: Error }[] = [];
     const plugins: ManagedPlugin[] = [];
     for (const req of requests) {
@@ -61,16 +103,7 @@ export class Catalog {
       }
     }
     if (failures.length > 0) throw new CatalogError(failures);
-
-    const results = await Promise.allSettled(plugins.map((p) => p.start()));
-    results.forEach((r, i) => {
-      if (r.status === "rejected") failures.push({ type: plugins[i]!.type, name: plugins[i]!.name, error: r.reason as Error });
-    });
-    if (failures.length > 0) {
-      await Promise.allSettled(plugins.map((p) => p.stop()));
-      throw new CatalogError(failures);
-    }
-    return new Catalog(plugins, options.log);
+    return plugins;
   }
 
   /** All loaded plugins of a type, in declaration order. */

@@ -13,6 +13,7 @@ import {
 import { HealthService } from "@signet/proto/grpc/health/v1/health";
 import type { Logger } from "../log/logger.js";
 import { type BackoffPolicy, defaultBackoff, restartDelay } from "./backoff.js";
+import { type ConfigCheck, checkConfig } from "./config-check.js";
 import { HostServiceServer, type LaunchCommand, type LaunchedPlugin, PluginConnection, launchPlugin } from "@signet/plugin-protocol";
 
 /** Everything needed to start (and restart) one plugin. */
@@ -111,13 +112,17 @@ export class ManagedPlugin extends EventEmitter {
     this.log.info("Plugin loaded", { pid: this.pid });
   }
 
-  /** Validate only (no Configure): launch, Init, Validate, stop. */
-  async validateOnly(): Promise<{ valid: boolean; notes: string[] }> {
+  /**
+   * Validate only (`validate` commands): launch, Init, Config.Validate in
+   * place of Configure, stop. A plugin that cannot start throws, as at
+   * load; everything else about its configuration comes back as notes.
+   */
+  async validateOnly(): Promise<ConfigCheck> {
     const r = await this.bringUp({ configure: false });
+    this.running = r;
     try {
-      return await r.connection.validate(this.spec.trustDomain, this.configText(), this.setupTimeout());
+      return await checkConfig(r.connection, this.spec, this.setupTimeout());
     } finally {
-      this.running = r;
       await this.stop();
     }
   }

@@ -51,14 +51,14 @@ export function checkPluginCardinality(declarations: readonly PluginDeclaration[
   for (const type of Object.keys(pluginTypes[side])) {
     const constraint = pluginConstraints[side][type] ?? ZERO_OR_MORE;
     const count = enabled.filter((d) => d.type === type).length;
-    const problem = check(constraint, count);
+    const problem = constraintProblem(constraint, count);
     if (problem !== undefined) problems.push(`plugin type ${JSON.stringify(type)} constraint not satisfied: ${problem}`);
   }
   if (problems.length > 0) throw new ConfigError({ detail: problems.join("; ") });
 }
 
-/** SPIRE's Constraints.Check. */
-function check({ min, max }: Constraint, count: number): string | undefined {
+/** SPIRE's Constraints.Check: what is wrong with `count` plugins of a type, if anything. */
+export function constraintProblem({ min, max }: Constraint, count: number): string | undefined {
   if (max > 0 && min === max && min !== count) return `expected exactly ${min} but got ${count}`;
   if (min > 0 && min > count) return `expected at least ${min} but got ${count}`;
   if (max > 0 && max < count) return `expected at most ${max} but got ${count}`;
