@@ -25,6 +25,7 @@ import { CaRotator } from "./ca/rotator.js";
 import { keyManagerCaSigner } from "./ca/signer.js";
 import type { ServerConfig } from "./config/server-config.js";
 import { Housekeeping } from "./datastore/housekeeping.js";
+import { startFederation } from "./federation/federation.js";
 import { ServerHostServices } from "./hostservices/index.js";
 import { serverPlugins, type ServerPlugins } from "./plugins.js";
 import { ServerSvidRotator } from "./svid/rotator.js";
@@ -42,6 +43,8 @@ export interface RunningServer {
   readonly log: LevelledLogger;
   /** The TCP API port actually bound (bind_port 0 picks one). */
   readonly tcpPort: number;
+  /** The federation bundle endpoint's bound port, when `federation.bundle_endpoint` is set. */
+  readonly bundleEndpointPort?: number;
   /** Resolves once stop() has finished. */
   readonly stopped: Promise<void>;
   stop(): Promise<void>;
@@ -77,6 +80,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   try {
     log.info("Starting server", { trust_domain: config.trustDomain.name, config: config.path || undefined });
     for (const key of config.ignoredKeys) log.warn("Configuration key is accepted for compatibility but not acted on", { key });
+    for (const warning of config.federation.warnings) log.warn(warning);
 
     const hostServices = new ServerHostServices(config.trustDomain.name, log);
     const catalog: Catalog = await catalogFromConfig(config.plugins, {
@@ -117,6 +121,16 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     housekeeping.start();
     stoppers.push({ name: "housekeeping", stop: () => housekeeping.stop() });
 
+    const federation = await startFederation({
+      config: config.federation,
+      trustDomain: config.trustDomain,
+      dataStore: plugins.dataStore,
+      svid,
+      clock,
+      log,
+    });
+    stoppers.push({ name: "federation", stop: () => federation.stop() });
+
     const bundleStore = dataStoreBundleStore(plugins.dataStore, config.trustDomain);
     const services = {
       agent: agentService({
@@ -141,7 +155,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         log: log.with({ subsystem_name: "api", service: "svid.v1.SVID" }),
         jwtSvidsDisabled: config.disableJwtSvids,
       }),
-      trustDomain: trustDomainService({ dataStore: plugins.dataStore, trustDomain: config.trustDomain }),
+      trustDomain: trustDomainService({
+        dataStore: plugins.dataStore,
+        trustDomain: config.trustDomain,
+        bundleRefresher: federation.bundleManager,
+      }),
       localAuthority: localAuthorityService({ manager, bundle: bundleStore, log }),
       debug: debugService({
         trustDomain: config.trustDomain,
@@ -194,7 +212,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       socket_path: config.socketPath,
       startup_ms: Date.now() - startedAt,
     });
-    return { config, log, tcpPort: endpoints.tcpPort, stopped, stop };
+    return {
+      config,
+      log,
+      tcpPort: endpoints.tcpPort,
+      ...(federation.bundleEndpointPort !== undefined ? { bundleEndpointPort: federation.bundleEndpointPort } : {}),
+      stopped,
+      stop,
+    };
   } catch (e) {
     await stop();
     throw e;

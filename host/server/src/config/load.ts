@@ -7,6 +7,7 @@ import type { Infer } from "@signet/config";
 import { ConfigError, decode } from "@signet/config";
 import { applyFlagOverrides, healthChecksConfig, loadConfigFile } from "@signet/host-common";
 import { TrustDomain, TrustDomainError } from "@signet/spiffe";
+import { federationFromSection } from "../federation/config.js";
 import { serverFile } from "./schema.js";
 import type { KeyType, LoadOptions, ServerConfig, ServerFlagOverrides } from "./server-config.js";
 
@@ -40,9 +41,8 @@ export function fromFile(file: Infer<typeof serverFile>, origin: { path: string;
   for (const id of s.admin_ids) {
     if (!id.startsWith("spiffe://")) throw new ConfigError({ path: "server.admin_ids", detail: `invalid admin SPIFFE ID ${JSON.stringify(id)}` });
   }
+  const federation = federationFromSection(s.federation, origin.source);
   const ignoredKeys: string[] = [];
-  if (s.federation?.bundle_endpoint) ignoredKeys.push("server.federation.bundle_endpoint");
-  if (s.federation && Object.keys(s.federation.federates_with).length > 0) ignoredKeys.push("server.federation.federates_with");
   if (s.proxy_protocol_trusted_cidrs.length > 0) ignoredKeys.push("server.proxy_protocol_trusted_cidrs");
   if (s.profiling_enabled) ignoredKeys.push("server.profiling_enabled");
   if (s.audit_log_enabled) ignoredKeys.push("server.audit_log_enabled");
@@ -76,6 +76,7 @@ export function fromFile(file: Infer<typeof serverFile>, origin: { path: string;
     agentIdAsSelector: s.experimental?.agent_spiffe_id_as_selector ?? false,
     pruneEventsOlderThanSeconds: seconds(s.experimental?.prune_events_older_than ?? 12 * 3600_000),
     healthChecks: healthChecksConfig(file.health_checks),
+    federation,
     ...(file.plugins !== undefined ? { plugins: file.plugins } : {}),
     ...(origin.source !== undefined ? { source: origin.source } : {}),
     ignoredKeys,

@@ -11,18 +11,18 @@ const keyType = oneOf(["ec-p256", "ec-p384", "rsa-2048", "rsa-4096"]);
 
 export const logLevelSchema = oneOf(["PANIC", "FATAL", "ERROR", "WARN", "INFO", "DEBUG", "TRACE"], { ignoreCase: true });
 
-const bundleEndpointProfile = raw();
-
+// The labelled profile blocks are decoded in federation/config.ts, with SPIRE's messages.
 const federation = object({
   bundle_endpoint: object({
     address: str().default("0.0.0.0"),
-    port: int({ min: 0, max: 65535 }).default(443),
+    // SPIRE leaves the port at Go's zero value when unset: a free port.
+    port: int({ min: 0, max: 65535 }).default(0),
     refresh_hint: duration().optional(),
     profile: raw().optional(),
     acme: raw().optional(),
   }).optional(),
   federates_with: map(
-    object({ bundle_endpoint_url: str(), bundle_endpoint_profile: bundleEndpointProfile }),
+    object({ bundle_endpoint_url: str().default(""), bundle_endpoint_profile: raw().optional() }),
   ).default({}),
 }).optional();
 

@@ -1,6 +1,7 @@
 import type { ConfigSource, ConfigValue } from "@signet/config";
 import type { HealthChecksConfig } from "@signet/host-common";
 import type { TrustDomain } from "@signet/spiffe";
+import type { FederationConfig } from "../federation/config.js";
 
 export type KeyType = "ec-p256" | "ec-p384" | "rsa-2048" | "rsa-4096";
 
@@ -36,6 +37,8 @@ export interface ServerConfig {
   /** experimental.prune_events_older_than: change-feed retention. */
   readonly pruneEventsOlderThanSeconds: number;
   readonly healthChecks: HealthChecksConfig;
+  /** `federation`: the bundle endpoint served and the relationships configured in the file. */
+  readonly federation: FederationConfig;
   /** The `plugins { … }` node, for the catalog. */
   readonly plugins?: ConfigValue;
   /** The parsed text, so plugin errors carry line numbers. */

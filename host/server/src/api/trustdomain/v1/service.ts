@@ -17,20 +17,25 @@ export type TrustDomainDataStore = Pick<
 >;
 
 /**
- * Refreshes the bundle of a federated trust domain now (SPIRE's bundle
- * client manager). Resolves false when no relationship manages that trust
- * domain.
+ * The federation bundle client as the API drives it (SPIRE's
+ * BundleRefresher): relationship changes ask it to re-read them, and
+ * RefreshBundle refreshes one trust domain now.
  */
-export type RefreshBundle = (trustDomain: TrustDomain, signal: AbortSignal) => Promise<boolean>;
+export interface BundleRefresher {
+  triggerConfigReload(): void;
+  /** Resolves false when no relationship manages `trustDomain`; throws what the refresh failed with. */
+  refreshBundleFor(trustDomain: TrustDomain, signal: AbortSignal): Promise<boolean>;
+}
 
 export interface TrustDomainServiceDeps {
   readonly dataStore: TrustDomainDataStore;
   readonly trustDomain: TrustDomain;
   /**
-   * The federation bundle client. Absent until Signet has one: RefreshBundle
-   * then answers FailedPrecondition "federation bundle refresh is not configured".
+   * The federation bundle client (federation/bundle-manager.ts). Without
+   * one, RefreshBundle answers FailedPrecondition "federation bundle refresh
+   * is not configured" (only API tests build the service so).
    */
-  readonly refreshBundle?: RefreshBundle;
+  readonly bundleRefresher?: BundleRefresher;
 }
 
 /** spire.api.server.trustdomain.v1.TrustDomain */
@@ -47,6 +52,11 @@ export function trustDomainServiceImpl(deps: TrustDomainServiceDeps): AsyncServi
     } catch (err) {
       throw apiError(Code.INVALID_ARGUMENT, "failed to parse trust domain", reason(err));
     }
+  };
+
+  // SPIRE re-reads the relationships after any batch in which one item succeeded.
+  const triggerReloadIfAnySucceeded = (results: readonly { status?: { code: number } | undefined }[]) => {
+    if (results.some((r) => r.status?.code === 0)) deps.bundleRefresher?.triggerConfigReload();
   };
 
   return {
@@ -104,6 +114,7 @@ export function trustDomainServiceImpl(deps: TrustDomainServiceDeps): AsyncServi
           });
         }
       }
+      triggerReloadIfAnySucceeded(results);
       return { results };
     },
 
@@ -132,6 +143,7 @@ export function trustDomainServiceImpl(deps: TrustDomainServiceDeps): AsyncServi
           });
         }
       }
+      triggerReloadIfAnySucceeded(results);
       return { results };
     },
 
@@ -161,17 +173,18 @@ export function trustDomainServiceImpl(deps: TrustDomainServiceDeps): AsyncServi
           });
         }
       }
+      triggerReloadIfAnySucceeded(results);
       return { results };
     },
 
     async refreshBundle(req, ctx) {
       const trustDomain = parse(req.trustDomain);
-      if (!deps.refreshBundle) {
+      if (!deps.bundleRefresher) {
         throw apiError(Code.FAILED_PRECONDITION, "federation bundle refresh is not configured");
       }
       let managed: boolean;
       try {
-        managed = await deps.refreshBundle(trustDomain, ctx.signal);
+        managed = await deps.bundleRefresher.refreshBundleFor(trustDomain, ctx.signal);
       } catch (err) {
         throw apiError(Code.INTERNAL, "failed to refresh bundle", err);
       }
