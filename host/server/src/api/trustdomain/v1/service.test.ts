@@ -3,7 +3,15 @@ import { type AsyncClient, Code, createClient } from "@signet/proto";
 import { TrustDomainService } from "@signet/proto/spire/api/server/trustdomain/v1/trustdomain";
 import type { Bundle } from "@signet/proto/spire/api/types/bundle";
 import { keyObjectSigner, mintCertificateSync, selfSignedCaTemplate, spkiOf, TrustDomain } from "@signet/spiffe";
+import { X509Certificate } from "node:crypto";
+import { createLogger } from "@signet/host-common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ManualClock } from "../../../../../../test/fakes/clock.js";
+import { BundleEndpoint } from "../../../federation/bundle-endpoint.js";
+import { BundleManager } from "../../../federation/bundle-manager.js";
+import { BundleUpdater } from "../../../federation/bundle-updater.js";
+import { dataStoreRelationships } from "../../../federation/relationship-source.js";
+import { bundleOf, testAuthority, testSvid } from "../../../federation/test-bundles.js";
 import { startApiServer, type TestApiServer } from "../../../../../../test/fakes/api-server.js";
 import { startTestDataStore, type TestDataStore } from "../../../../../../test/fakes/datastore.js";
 import { localCaller } from "../../rpccontext/caller.js";
@@ -90,5 +98,106 @@ describe("TrustDomain API over gRPC on the SQL DataStore", () => {
 
     const deleted = await relationships.batchDeleteFederationRelationship({ trustDomains: ["peer.org", "", "peer.org"] });
     expect(deleted.results.map((r) => r.status?.message)).toEqual(["OK", "missing trust domain", "federation relationship not found"]);
+  });
+});
+
+describe("TrustDomain API RefreshBundle with the federation bundle client", () => {
+  const log = createLogger({ level: "fatal" });
+  const peer = testAuthority("peer.org");
+  const peerSvid = testSvid(peer, "spiffe://peer.org/spire/server");
+  const endpoint = new BundleEndpoint({
+    address: "127.0.0.1",
+    port: 0,
+    refreshHintSeconds: 300,
+    bundle: async () => bundleOf(peer),
+    identity: { kind: "https_spiffe", svid: { current: () => ({ certChain: peerSvid.chain, privateKey: peerSvid.key }) } },
+    log,
+  });
+  let ds: TestDataStore;
+  let api: TestApiServer;
+  let manager: BundleManager;
+  let reloads = 0;
+  let relationships: AsyncClient<typeof TrustDomainService>;
+
+  beforeAll(async () => {
+    await endpoint.start();
+    ds = await startTestDataStore();
+    manager = new BundleManager({
+      source: dataStoreRelationships(ds.dataStore, () => {}),
+      newUpdater: (trustDomain, config) => new BundleUpdater(trustDomain, config, ds.dataStore),
+      clock: new ManualClock(),
+      log,
+    });
+    const bundleRefresher = {
+      triggerConfigReload: () => {
+        reloads++;
+        manager.triggerConfigReload();
+      },
+      refreshBundleFor: manager.refreshBundleFor.bind(manager),
+    };
+    api = await startApiServer(
+      [{ definition: TrustDomainService, impl: trustDomainServiceImpl({ dataStore: ds.dataStore, trustDomain: td, bundleRefresher }) }],
+      localCaller(),
+    );
+    relationships = createClient(TrustDomainService, api.channel);
+  });
+  afterAll(async () => {
+    await manager?.stop();
+    await api?.close();
+    await ds?.close();
+    await endpoint.stop();
+  });
+
+  it("fetches the bundle of a related trust domain now, and answers SPIRE's codes otherwise", async () => {
+    await expect(relationships.refreshBundle({ trustDomain: "peer.org" })).rejects.toMatchObject({
+      code: Code.NOT_FOUND,
+      message: 'no relationship with trust domain "peer.org"',
+    });
+    await expect(relationships.refreshBundle({ trustDomain: "Peer Org" })).rejects.toMatchObject({
+      code: Code.INVALID_ARGUMENT,
+      message: expect.stringMatching(/^failed to parse trust domain: /),
+    });
+
+    // The relationship's trust_domain_bundle is what authenticates the endpoint the first time.
+    const bootstrap = bundleOf(peer, { jwtAuthorities: [] });
+    const created = await relationships.batchCreateFederationRelationship({
+      federationRelationships: [
+        {
+          trustDomain: "peer.org",
+          bundleEndpointUrl: `https://127.0.0.1:${endpoint.port}`,
+          bundleEndpointProfile: { $case: "httpsSpiffe", value: { endpointSpiffeId: "spiffe://peer.org/spire/server" } },
+          trustDomainBundle: bootstrap,
+        },
+        {
+          trustDomain: "down.org",
+          bundleEndpointUrl: "https://127.0.0.1:1",
+          bundleEndpointProfile: { $case: "httpsWeb", value: {} },
+          trustDomainBundle: undefined,
+        },
+      ],
+      outputMask: undefined,
+    });
+    expect(created.results.map((r) => r.status?.code)).toEqual([0, 0]);
+    expect(reloads).toBe(1);
+
+    await relationships.refreshBundle({ trustDomain: "peer.org" });
+    const stored = (await ds.dataStore.fetchBundle({ trustDomain: "peer.org" })).bundle;
+    expect(stored?.refreshHint).toBe(300n);
+    expect(stored?.jwtAuthorities.map((k) => k.keyId)).toEqual(["jwt-1"]);
+    expect(new X509Certificate(stored!.x509Authorities[0]!.asn1).raw.equals(peer.der)).toBe(true);
+
+    await expect(relationships.refreshBundle({ trustDomain: "down.org" })).rejects.toMatchObject({
+      code: Code.INTERNAL,
+      message: expect.stringMatching(
+        /^failed to refresh bundle: failed to fetch federated bundle from endpoint: failed to fetch bundle: Get "https:\/\/127\.0\.0\.1:1": .*ECONNREFUSED/,
+      ),
+    });
+
+    const failed = await relationships.batchDeleteFederationRelationship({ trustDomains: ["none.org"] });
+    expect(failed.results[0]?.status?.code).toBe(Code.NOT_FOUND);
+    expect(reloads).toBe(1);
+    await relationships.batchDeleteFederationRelationship({ trustDomains: ["down.org"] });
+    expect(reloads).toBe(2);
+    await expect(relationships.refreshBundle({ trustDomain: "down.org" })).rejects.toMatchObject({ code: Code.NOT_FOUND });
   });
 });
