@@ -4,4 +4,5 @@
  */
 export { startAgent, runAgent, agentLogger, agentVersion, AgentError, type RunningAgent, type StartOptions } from "./agent.js";
 export { loadAgentConfig, agentConfigFromFile, agentFile, type AgentConfig, type AgentFlagOverrides, type TrustBundleSource } from "./config/index.js";
-export { runAgentCommand, validateAgentCommand } from "./run.js";
+export { runAgentCommand } from "./run.js";
+export { validateAgentCommand } from "./cli/validate/command.js";

@@ -1,5 +1,5 @@
 /**
- * `signet-agent run` and `validate`: SPIRE's run flags (file values are
+ * `signet-agent run` (and the config half of `validate`): SPIRE's run flags (file values are
  * overridden only by flags given a non-zero value, as SPIRE's mergeInput),
  * agent.conf loading, then the daemon until SIGINT/SIGTERM or until the
  * agent stops itself (banned, SVID rejected): exit 1 with one line then.
@@ -55,8 +55,11 @@ function runFlagSet(name: string) {
 
 type Io = Pick<CliEnv, "stdout" | "stderr">;
 
-/** Flags, then agent.conf; a problem is printed as one line (after `prefix`) and answered with an exit code. */
-async function loadFromFlags(name: string, args: readonly string[], env: Io, prefix: string): Promise<AgentConfig | number> {
+/**
+ * Flags, then agent.conf; a problem is printed as one line (after `prefix`) and answered with an exit code.
+ * Shared with `validate` (cli/validate/), which goes on to validate the plugins.
+ */
+export async function loadFromFlags(name: string, args: readonly string[], env: Io, prefix: string): Promise<AgentConfig | number> {
   const { fs, result } = runFlagSet(name);
   const parsed = parseFlags(fs, args, env as CliEnv);
   if (parsed !== 0) return parsed;
@@ -91,11 +94,4 @@ export async function runAgentCommand(args: readonly string[], env: Io): Promise
     env.stderr(`Agent crashed: ${errorText(e)}\n`);
     return 1;
   }
-}
-
-export async function validateAgentCommand(args: readonly string[], env: Io): Promise<number> {
-  const config = await loadFromFlags("validate", args, env, "SPIRE agent configuration file is invalid: ");
-  if (typeof config === "number") return config;
-  env.stdout("SPIRE agent configuration file is valid.\n");
-  return 0;
 }

@@ -5,6 +5,7 @@ import { fetchJwt } from "./api/fetch-jwt.js";
 import { validateJwt } from "./api/validate-jwt.js";
 import { watch } from "./api/watch.js";
 import { healthcheck } from "./healthcheck/healthcheck.js";
-import { run, validate } from "./run/run.js";
+import { run } from "./run/run.js";
+import { validate } from "./validate/validate.js";
 
 export const commands: readonly Command[] = [fetch, fetchJwt, fetchX509, validateJwt, watch, healthcheck, run, validate];

@@ -1,6 +1,7 @@
 import type { CliEnv } from "@signet/host-common";
 import { describe, expect, it } from "vitest";
-import { runAgentCommand, validateAgentCommand } from "../../run.js";
+import { runAgentCommand } from "../../run.js";
+import { validateAgentCommand } from "../validate/command.js";
 import { runAgentCli } from "../cli.js";
 
 function capture() {

@@ -1,14 +1,15 @@
 /**
- * `run` and `validate`: the agent daemon's own commands. Their flags,
- * config loading and messages live with the daemon (../../run.ts), loaded
- * only when one of them runs so the api commands start fast. For `-h` their
- * flag set prints the usage and, as with spire-agent, the exit code is 0.
+ * `run`, and the shape of the daemon's commands (`run`, `validate`): their
+ * flags, config loading and messages live with the daemon (../../run.ts),
+ * loaded only when one of them runs so the api commands start fast. For
+ * `-h` their flag set prints the usage and, as with spire-agent, the exit
+ * code is 0.
  */
 import type { CliEnv, Command } from "@signet/host-common";
 
-type DaemonCommand = (args: readonly string[], env: CliEnv) => Promise<number>;
+export type DaemonCommand = (args: readonly string[], env: CliEnv) => Promise<number>;
 
-function daemonCommand(name: string, synopsis: string, load: () => Promise<DaemonCommand>): Command {
+export function daemonCommand(name: string, synopsis: string, load: () => Promise<DaemonCommand>): Command {
   return {
     name,
     synopsis,
@@ -35,8 +36,3 @@ function wantsHelp(args: readonly string[]): boolean {
 }
 
 export const run = daemonCommand("run", "Runs the agent", async () => (await import("../../run.js")).runAgentCommand);
-export const validate = daemonCommand(
-  "validate",
-  "Validates a SPIRE agent configuration file",
-  async () => (await import("../../run.js")).validateAgentCommand,
-);
