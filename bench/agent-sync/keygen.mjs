@@ -13,22 +13,20 @@ const [name, msArg] = process.argv.slice(2);
 const ms = Number(msArg ?? 2000);
 const p256 = { namedCurve: "P-256" };
 const key = generateKeyPairSync("ec", p256);
-const spkiPrefix = Buffer.from("3059301306072a8648ce3d020106082a8648ce3d030107034200", "hex");
 
 const figures = {
   keygenOnly: () => generateKeyPairSync("ec", p256),
-  // host/agent generateKey: keygen, export JWK, fixed SPKI prefix + point
+  // host/agent generateKey: keygen, export SEC1, SPKI and PKCS#8 put together from it
   generateKey: () => generateKey("ec-p256"),
-  // keygen, export SPKI DER
-  keygenExportDer: () => generateKeyPairSync("ec", p256).publicKey.export({ type: "spki", format: "der" }),
-  // the same figure without the hazard: the public JWK comes out of the keygen job itself
-  keygenJwkEncoding: () => {
-    const { publicKey: j } = generateKeyPairSync("ec", { ...p256, publicKeyEncoding: { format: "jwk" } });
-    return Buffer.concat([spkiPrefix, Buffer.from([4]), Buffer.from(j.x, "base64url"), Buffer.from(j.y, "base64url")]);
+  // keygen, export SPKI and PKCS#8 DER through OpenSSL's encoders
+  keygenExportDer: () => {
+    const k = generateKeyPairSync("ec", p256);
+    return [k.publicKey.export({ type: "spki", format: "der" }), k.privateKey.export({ type: "pkcs8", format: "der" })];
   },
   exportDerOnly: () => key.publicKey.export({ type: "spki", format: "der" }),
   exportJwkOnly: () => key.privateKey.export({ format: "jwk" }),
   exportPkcs8: () => key.privateKey.export({ type: "pkcs8", format: "der" }),
+  exportSec1: () => key.privateKey.export({ type: "sec1", format: "der" }),
   csr: () => createCsr({ privateKey: key.privateKey, spki: keySpki, uriSans: ["spiffe://example.org/bench/w1"] }),
 };
 const keySpki = key.publicKey.export({ type: "spki", format: "der" });
@@ -38,10 +36,10 @@ if (!fn) {
   console.error(`unknown figure ${name}; one of ${Object.keys(figures).join(", ")}`);
   process.exit(2);
 }
-if (name === "keygenJwkEncoding") {
-  const { privateKey, publicKey: j } = generateKeyPairSync("ec", { ...p256, publicKeyEncoding: { format: "jwk" } });
-  const spki = Buffer.concat([spkiPrefix, Buffer.from([4]), Buffer.from(j.x, "base64url"), Buffer.from(j.y, "base64url")]);
-  if (!spki.equals(createPublicKey(privateKey).export({ type: "spki", format: "der" }))) throw new Error("SPKI built from the JWK differs from Node's");
+if (name === "generateKey") {
+  const k = generateKey("ec-p256");
+  if (!k.spki.equals(createPublicKey(k.privateKey).export({ type: "spki", format: "der" }))) throw new Error("SPKI built from SEC1 differs from Node's");
+  if (!k.pkcs8.equals(k.privateKey.export({ type: "pkcs8", format: "der" }))) throw new Error("PKCS#8 built from SEC1 differs from Node's");
 }
 let n = 0;
 const t = performance.now();

@@ -1,13 +1,23 @@
-import { createPublicKey } from "node:crypto";
+import { createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { generateKey } from "./keys.js";
 
 describe("generateKey", () => {
   for (const type of ["ec-p256", "ec-p384", "rsa-2048"] as const) {
-    it(`builds the same SubjectPublicKeyInfo as node:crypto for ${type}`, () => {
-      const key = generateKey(type);
-      const exported = createPublicKey(key.privateKey).export({ type: "spki", format: "der" });
-      expect(key.spki.equals(exported)).toBe(true);
+    it(`builds the same SubjectPublicKeyInfo and PKCS#8 as node:crypto for ${type}`, () => {
+      // EC keys: many, so that private scalars and coordinates with leading zero bytes turn up
+      for (let i = 0; i < (type === "rsa-2048" ? 1 : 300); i++) {
+        const key = generateKey(type);
+        expect(key.spki.equals(createPublicKey(key.privateKey).export({ type: "spki", format: "der" }))).toBe(true);
+        expect(key.pkcs8.equals(key.privateKey.export({ type: "pkcs8", format: "der" }))).toBe(true);
+      }
     });
   }
+
+  it("hands out a PKCS#8 key that signs for its SPKI", () => {
+    const key = generateKey("ec-p256");
+    const data = Buffer.from("workload");
+    const signature = sign("sha256", data, createPrivateKey({ key: key.pkcs8, format: "der", type: "pkcs8" }));
+    expect(verify("sha256", data, createPublicKey({ key: key.spki, format: "der", type: "spki" }), signature)).toBe(true);
+  });
 });

@@ -1,9 +1,16 @@
 /**
  * Key generation for the agent's own SVID and for workload SVIDs. Workload
  * keys are made in this process (as SPIRE does) because the Workload API
- * hands them to the workload. The SubjectPublicKeyInfo of an EC key is
- * built from the JWK coordinates behind a fixed DER prefix: exporting SPKI
- * DER costs ~20× more than generating the key (bench/workload-api notes).
+ * hands them to the workload.
+ *
+ * Node 20 (OpenSSL 3) exports SPKI and PKCS#8 DER through OpenSSL's encoder
+ * framework, ~5× the cost of generating the key; the SEC1 export
+ * (ECPrivateKey) takes the direct path and is cheap. An EC key is therefore
+ * exported once as SEC1, and both its PKCS#8 and its SubjectPublicKeyInfo
+ * are put together from that: the same bytes OpenSSL and Go write
+ * (bench/agent-sync keygen figures). A JWK export is never used: exporting
+ * a JWK from a fresh KeyObject can deadlock Node 20 (a GC during the export
+ * waits on the lock the export holds).
  */
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import type { WorkloadKeyType } from "../config/agent-config.js";
@@ -12,37 +19,78 @@ export interface GeneratedKey {
   readonly privateKey: KeyObject;
   /** SubjectPublicKeyInfo DER. */
   readonly spki: Buffer;
+  /** The private key as PKCS#8 DER (what the Workload API hands out). */
+  readonly pkcs8: Buffer;
 }
 
-// SEQUENCE { SEQUENCE { id-ecPublicKey, <curve> }, BIT STRING (0 unused bits) 04 || X || Y }
-const p256Prefix = Buffer.from("3059301306072a8648ce3d020106082a8648ce3d030107034200", "hex");
-const p384Prefix = Buffer.from("3076301006072a8648ce3d020106052b81040022036200", "hex");
+// AlgorithmIdentifier { id-ecPublicKey, namedCurve } of each curve, DER.
+const p256Algorithm = Buffer.from("301306072a8648ce3d020106082a8648ce3d030107", "hex");
+const p384Algorithm = Buffer.from("301006072a8648ce3d020106052b81040022", "hex");
+const pkcs8Version = Buffer.from("020100", "hex");
 
 export function generateKey(type: WorkloadKeyType): GeneratedKey {
   switch (type) {
     case "ec-p256":
-      return ecKey("P-256", p256Prefix);
+      return ecKey("P-256", p256Algorithm);
     case "ec-p384":
-      return ecKey("P-384", p384Prefix);
+      return ecKey("P-384", p384Algorithm);
     case "rsa-2048": {
       const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-      return { privateKey, spki: publicKey.export({ type: "spki", format: "der" }) };
+      return { privateKey, spki: publicKey.export({ type: "spki", format: "der" }), pkcs8: privateKey.export({ type: "pkcs8", format: "der" }) };
     }
   }
 }
 
-function ecKey(namedCurve: "P-256" | "P-384", prefix: Buffer): GeneratedKey {
-  // The public half comes out of key generation as a JWK. Exporting a JWK
-  // from the fresh KeyObject afterwards can deadlock Node 20 (a GC during
-  // ExportJWKEcKey waits on the lock the export holds), so never do that.
-  const { privateKey, publicKey } = generateJwkPair("ec", { namedCurve, publicKeyEncoding: { format: "jwk" } });
-  const x = Buffer.from(publicKey.x, "base64url");
-  const y = Buffer.from(publicKey.y, "base64url");
-  return { privateKey, spki: Buffer.concat([prefix, Buffer.from([4]), x, y]) };
+function ecKey(namedCurve: "P-256" | "P-384", algorithm: Buffer): GeneratedKey {
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve });
+  return { privateKey, ...fromSec1(privateKey.export({ type: "sec1", format: "der" }), algorithm) };
 }
 
-/** Node accepts `publicKeyEncoding: { format: "jwk" }`; @types/node 20 does not list it. */
-const generateJwkPair = generateKeyPairSync as unknown as (
-  type: "ec",
-  options: { namedCurve: string; publicKeyEncoding: { format: "jwk" } },
-) => { privateKey: KeyObject; publicKey: { x: string; y: string } };
+/**
+ * PKCS#8 and SPKI from an ECPrivateKey (RFC 5915) as OpenSSL writes it:
+ * SEQUENCE { version, privateKey, [0] parameters, [1] publicKey }. PKCS#8
+ * carries the curve in its AlgorithmIdentifier, so the inner ECPrivateKey
+ * drops [0] (as OpenSSL's and Go's PKCS#8 encoders do); the SPKI is the
+ * algorithm and the [1] BIT STRING.
+ */
+export function fromSec1(sec1: Buffer, algorithm: Buffer): { spki: Buffer; pkcs8: Buffer } {
+  const outer = readTlv(sec1, 0);
+  if (outer.tag !== 0x30 || outer.end !== sec1.length) throw new Error("SEC1 key: expected one SEQUENCE");
+  const kept: Buffer[] = [];
+  let publicKey: Buffer | undefined;
+  for (let at = outer.start; at < outer.end; ) {
+    const e = readTlv(sec1, at);
+    if (e.tag === 0xa1) publicKey = sec1.subarray(e.start, e.end);
+    if (e.tag !== 0xa0) kept.push(sec1.subarray(at, e.end));
+    at = e.end;
+  }
+  if (!publicKey || publicKey[0] !== 0x03) throw new Error("SEC1 key: public key missing");
+  const inner = tlv(0x30, kept);
+  return {
+    spki: tlv(0x30, [algorithm, publicKey]),
+    pkcs8: tlv(0x30, [pkcs8Version, algorithm, tlv(0x04, [inner])]),
+  };
+}
+
+function readTlv(der: Buffer, at: number): { tag: number; start: number; end: number } {
+  const tag = der[at]!;
+  let length = der[at + 1]!;
+  let start = at + 2;
+  if (length & 0x80) {
+    const n = length & 0x7f;
+    if (n === 0 || n > 2) throw new Error("SEC1 key: unexpected length encoding");
+    length = 0;
+    for (let i = 0; i < n; i++) length = (length << 8) | der[start + i]!;
+    start += n;
+  }
+  const end = start + length;
+  if (end > der.length) throw new Error("SEC1 key: truncated");
+  return { tag, start, end };
+}
+
+function tlv(tag: number, parts: readonly Buffer[]): Buffer {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const header = length < 0x80 ? [tag, length] : length < 0x100 ? [tag, 0x81, length] : [tag, 0x82, length >> 8, length & 0xff];
+  return Buffer.concat([Buffer.from(header), ...parts], header.length + length);
+}

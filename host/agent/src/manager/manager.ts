@@ -4,12 +4,13 @@
  * SyncAuthorizedEntries, fetches the own and federated bundles, and mints
  * the X509-SVIDs that are missing, due for rotation, of an older entry
  * revision or signed by a tainted authority, in BatchNewX509SVID calls of at
- * most 500 (the cap halves after a failed call and doubles back after
- * success). It also wakes for the earliest SVID rotation and when a
+ * most 500, two in flight (the cap halves after a failed call and doubles
+ * back after success). It also wakes for the earliest SVID rotation and when a
  * workload needs an SVID not cached yet. Failures back off ×1.5 up to
  * min(8 min, 48 × interval).
  */
 import { X509Certificate } from "node:crypto";
+import { setImmediate } from "node:timers/promises";
 import type { Clock, Logger } from "@signet/host-common";
 import { Code, RpcError } from "@signet/proto";
 import type { Bundle } from "@signet/proto/spire/api/types/bundle";
@@ -24,6 +25,10 @@ import { JwtSvidCache } from "./jwt-cache.js";
 import { chainsTo, type X509SvidRecord } from "./x509-svid.js";
 
 export const maxBatchSize = 500;
+/** BatchNewX509SVID calls outstanding at once while minting. */
+const maxCallsInFlight = 2;
+/** Longest stretch of key generation between two turns of the event loop. */
+const prepareSliceMs = 5;
 
 interface PreparedSvid {
   readonly entry: Entry;
@@ -248,42 +253,58 @@ export class Manager {
   }
 
   /**
-   * Mints what is due in batches, preparing the next batch (keys, CSRs)
-   * while the server signs the current one, so agent and server work side
-   * by side. The next batch is sized for the cap the current call will
-   * leave on success (a failure discards it anyway).
+   * Mints what is due in batches, at most two calls in flight: the next
+   * batch's keys and CSRs are made while the server signs the previous
+   * ones, so agent and server work side by side and the server finds the
+   * next batch waiting when it finishes one. Batches are sized for the cap
+   * the calls in flight will leave on success; a failed call halves the
+   * cap from its own size, the calls still in flight finish, and the pass
+   * fails.
    */
   private async mintDue(tainted: readonly X509Certificate[]): Promise<void> {
     const due = this.dueEntries(tainted);
-    let offset = 0;
-    let next = due.length > 0 ? this.prepare(due.slice(0, this.batchCap)) : undefined;
-    while (next) {
-      const current = next;
-      offset += current.length;
-      const call = this.send(current);
-      // Observed below; marked handled now so a fast failure during the wait is not an unhandled rejection.
-      call.catch(() => {});
-      // Let the request leave before the CPU-bound preparation of the next one.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      const capAfterSuccess = Math.min(maxBatchSize, this.batchCap * 2);
-      next = offset < due.length ? this.prepare(due.slice(offset, offset + capAfterSuccess)) : undefined;
-      try {
-        this.options.cache.putSvids(await call);
-        this.batchCap = capAfterSuccess;
-      } catch (e) {
-        this.batchCap = Math.max(1, Math.floor(this.batchCap / 2));
-        throw e;
-      }
+    const inFlight = new Set<Promise<void>>();
+    let failed: { error: unknown } | undefined;
+    let cap = this.batchCap;
+    for (let offset = 0; offset < due.length && !failed; ) {
+      const batch = await this.prepare(due.slice(offset, offset + cap));
+      if (failed) break;
+      offset += batch.length;
+      const sentWithCap = cap;
+      const call: Promise<void> = this.send(batch)
+        .then((records) => this.options.cache.putSvids(records))
+        .catch((error: unknown) => {
+          this.batchCap = Math.max(1, Math.floor(sentWithCap / 2));
+          failed ??= { error };
+        })
+        .finally(() => inFlight.delete(call));
+      inFlight.add(call);
+      cap = Math.min(maxBatchSize, cap * 2);
+      while (inFlight.size >= maxCallsInFlight) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
+    if (failed) throw failed.error;
+    if (due.length > 0) this.batchCap = cap;
   }
 
-  /** A key and a CSR per entry; only the key's PKCS#8 DER is kept. */
-  private prepare(entries: readonly Entry[]): PreparedSvid[] {
-    return entries.map((entry) => {
+  /**
+   * A key and a CSR per entry; only the key's PKCS#8 DER is kept. Yields to
+   * the event loop every few milliseconds so that the calls in flight keep
+   * moving (HTTP/2 flow control needs this side to read and acknowledge).
+   */
+  private async prepare(entries: readonly Entry[]): Promise<PreparedSvid[]> {
+    const out: PreparedSvid[] = [];
+    let sliceStart = performance.now();
+    for (const entry of entries) {
       const key = generateKey(this.options.keyType);
       const csr = createCsr({ privateKey: key.privateKey, spki: key.spki, uriSans: [spiffeIdOf(entry)] });
-      return { entry, csr, keyDer: key.privateKey.export({ type: "pkcs8", format: "der" }) };
-    });
+      out.push({ entry, csr, keyDer: key.pkcs8 });
+      if (performance.now() - sliceStart >= prepareSliceMs) {
+        await setImmediate();
+        sliceStart = performance.now();
+      }
+    }
+    return out;
   }
 
   private async send(prepared: readonly PreparedSvid[]): Promise<X509SvidRecord[]> {
