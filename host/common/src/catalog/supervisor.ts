@@ -118,12 +118,21 @@ export class ManagedPlugin extends EventEmitter {
    * load; everything else about its configuration comes back as notes.
    */
   async validateOnly(): Promise<ConfigCheck> {
-    const r = await this.bringUp({ configure: false });
-    this.running = r;
+    this.setState("starting");
+    let r: Running;
+    try {
+      r = await this.bringUp({ configure: false });
+    } catch (e) {
+      this.setState("stopped");
+      throw e;
+    }
+    // Never `this.running`: a process that dies meanwhile is not restarted (its call fails, which is the note).
     try {
       return await checkConfig(r.connection, this.spec, this.setupTimeout());
     } finally {
-      await this.stop();
+      this.setState("stopping");
+      await this.tearDown(r, true);
+      this.setState("stopped");
     }
   }
 
