@@ -12,6 +12,7 @@ import { Client, credentials } from "@grpc/grpc-js";
 import { createClient, unlimitedMessageSize } from "@signet/proto";
 import { DataStoreService } from "@signet/proto/signet/plugin/server/datastore/v1/datastore";
 import { EntryCache } from "../../host/server/src/authorizedentries/entry-cache.js";
+import { entryIdOf } from "../../host/server/src/authorizedentries/encoded-entry.js";
 import { agentPath, entry, trustDomain } from "./dataset.js";
 
 export interface BackendOptions {
@@ -98,7 +99,7 @@ export async function runBackend(o: BackendOptions): Promise<BackendFigures> {
       const bigTimes = time(o.lookups, () => cache.authorizedEntries(big));
       const bigCpu = cpuTime(o.lookups, () => cache.authorizedEntries(big));
       const smallTimes = time(o.lookups * 10, () => cache.authorizedEntries(small));
-      const bigIds = cache.authorizedEntries(big).map((e) => e.id);
+      const bigIds = cache.authorizedEntries(big).map(entryIdOf);
       let k = 0;
       const oneTimes = time(o.lookups * 10, () => cache.authorizedEntry(big, bigIds[(k = (k * 7919 + 1) % bigIds.length)] as string));
 

@@ -6,7 +6,8 @@
 //                then serves the plugin's DataStore service
 //   cache load   EntryCache.start(): GetLatestEventId + ListEntries + ListAttestedNodes over gRPC into
 //                the index (most of a server's cold start)
-//   memory       heapUsed and RSS growth of this process across the load (after GC), per 100k entries
+//   memory       heapUsed and RSS growth of this process across the load (after GC), per 100k entries;
+//                the process runs under the V8 flags on signet-server's #! line
 //   lookup       authorizedEntries() for an agent with 10k entries (half direct, half via an alias),
 //                and for an ordinary agent; authorizedEntry() for one id of the big agent
 //   feed         create one entry, time until the cache has applied it; then create a sample through
@@ -18,7 +19,7 @@
 //
 // Usage: node bench/entries/run.mjs [--quick]     (npm run bench:entries)
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os, { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -26,9 +27,13 @@ import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
-// GC must be callable for the memory figures: re-run under --expose-gc.
+// GC must be callable for the memory figures, and the cache must live under
+// the V8 flags signet-server runs with (the flags on its #! line): re-run so.
+const serverShebang = readFileSync(join(root, "host/server/src/cli/main.ts"), "utf8").split("\n", 1)[0] ?? "";
+const serverV8Flags = serverShebang.split(/\s+/).filter((a) => a.startsWith("--"));
 if (typeof globalThis.gc !== "function") {
-  const r = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
+  const args = ["--expose-gc", ...serverV8Flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)];
+  const r = spawnSync(process.execPath, args, { stdio: "inherit" });
   process.exit(r.status ?? 1);
 }
 
@@ -110,7 +115,7 @@ mkdirSync(join(root, "bench", "results"), { recursive: true });
 const file = join(root, "bench", "results", `entries-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ bench: "entries", quick, node: process.version, load_average: [loadBefore, loadavg()[0]], sizes, targets, results, missed: failed }, null, 2)}\n`,
+  `${JSON.stringify({ bench: "entries", quick, node: process.version, v8_flags: serverV8Flags, load_average: [loadBefore, loadavg()[0]], sizes, targets, results, missed: failed }, null, 2)}\n`,
 );
 console.log(`\nwrote ${file}`);
 

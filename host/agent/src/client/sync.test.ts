@@ -7,6 +7,8 @@ import { type AsyncClient, Code, createClient } from "@signet/proto";
 import { EntryService, type SyncAuthorizedEntriesRequest, type SyncAuthorizedEntriesResponse } from "@signet/proto/spire/api/server/entry/v1/entry";
 import type { Entry } from "@signet/proto/spire/api/types/entry";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { encodeEntry } from "../../../server/src/authorizedentries/encoded-entry.js";
+import { entryServiceDefinition } from "../../../server/src/api/entry/v1/entry-wire.js";
 import { syncAuthorizedEntries as serveSync } from "../../../server/src/api/entry/v1/sync.js";
 import { localCaller } from "../../../server/src/api/rpccontext/caller.js";
 import { hosted, startApiServer, type TestApiServer } from "../../../../test/fakes/api-server.js";
@@ -26,7 +28,7 @@ let client: AsyncClient<typeof EntryService>;
 beforeAll(async () => {
   server = await startApiServer(
     [
-      hosted(EntryService, {
+      hosted(entryServiceDefinition, {
         async *syncAuthorizedEntries(requests) {
           const recorded = recordRequests(requests);
           if (state.script) {
@@ -34,7 +36,7 @@ beforeAll(async () => {
             yield* state.script;
             return;
           }
-          yield* serveSync(recorded, state.entries);
+          yield* serveSync(recorded, state.entries.map(encodeEntry));
         },
       }),
     ],

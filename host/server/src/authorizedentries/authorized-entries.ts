@@ -1,4 +1,5 @@
 import type { Entry } from "@signet/proto/spire/api/types/entry";
+import type { EncodedEntry } from "./encoded-entry.js";
 
 /**
  * The in-memory entry cache and authorized-entries index (SPIRE's
@@ -10,10 +11,11 @@ export interface AuthorizedEntries {
    * Entries the agent may obtain SVIDs for, in SPIRE's crawl order: entries
    * parented by the agent, then recursively by those entries' SPIFFE IDs,
    * then through every node alias whose selectors are all among the agent's
-   * node selectors. `agentId` is a SPIFFE ID URI string.
+   * node selectors. `agentId` is a SPIFFE ID URI string. Entries come in
+   * their wire encoding (see encoded-entry.ts), as the cache holds them.
    */
-  authorizedEntries(agentId: string): readonly Entry[];
-  /** One authorized entry by id, or undefined when the agent may not use it. */
+  authorizedEntries(agentId: string): readonly EncodedEntry[];
+  /** One authorized entry by id, decoded, or undefined when the agent may not use it. */
   authorizedEntry(agentId: string, entryId: string): Entry | undefined;
   /** Some entry with this SPIFFE ID has admin=true. */
   isAdmin(spiffeId: string): boolean;

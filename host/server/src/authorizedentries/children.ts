@@ -1,39 +1,37 @@
-import type { StoredEntry } from "./stored-entry.js";
-
-/** Up to this many children are kept in an array; beyond, in a Map (fast removal). */
+/** Up to this many children are kept in an array; beyond, in a Set (fast removal). */
 const arrayLimit = 16;
 
 /**
- * The entries parented by one path, in insertion order. Most parents (agents,
- * workloads that parent a few others) have a handful of children, for which
- * a small array costs a fraction of a Map; a parent with many children (a
- * node alias, a busy agent) switches to a Map so removals stay O(1).
+ * The entries (cache slots) parented by one path, in insertion order. Most
+ * parents have one child (a workload that parents another), kept as the bare
+ * slot number; a handful go in an exact-size array, copied on change (a
+ * pushed-to array keeps spare room, ten times the size of one slot); a
+ * parent with many children (a node alias, a busy agent) gets a Set so
+ * removals stay O(1).
  */
-export type Children = StoredEntry[] | Map<string, StoredEntry>;
+export type Children = number | readonly number[] | Set<number>;
 
-export function addChild(children: Children | undefined, entry: StoredEntry): Children {
-  if (children === undefined) return [entry];
-  if (children instanceof Map) return children.set(entry.id, entry);
-  if (children.length < arrayLimit) {
-    children.push(entry);
-    return children;
-  }
-  const map = new Map(children.map((c) => [c.id, c] as const));
-  return map.set(entry.id, entry);
+/** The list with `slot` added; a Set is changed in place. */
+export function withChild(children: Children | undefined, slot: number): Children {
+  if (children === undefined) return slot;
+  if (typeof children === "number") return [children, slot];
+  if (children instanceof Set) return children.add(slot);
+  if (children.length < arrayLimit) return children.concat(slot);
+  return new Set(children).add(slot);
 }
 
-/** Removes the child; returns false when nothing is left. */
-export function removeChild(children: Children, entry: StoredEntry): boolean {
-  if (children instanceof Map) {
-    children.delete(entry.id);
-    return children.size > 0;
+/** The list without `slot`, or undefined when nothing is left; a Set is changed in place. */
+export function withoutChild(children: Children, slot: number): Children | undefined {
+  if (typeof children === "number") return children === slot ? undefined : children;
+  if (children instanceof Set) {
+    children.delete(slot);
+    return children.size > 0 ? children : undefined;
   }
-  const i = children.indexOf(entry);
-  if (i >= 0) children.splice(i, 1);
-  return children.length > 0;
+  const rest = children.filter((s) => s !== slot);
+  if (rest.length === 0) return undefined;
+  return rest.length === 1 ? (rest[0] as number) : rest;
 }
 
-
-export function childrenOf(children: Children): Iterator<StoredEntry> {
-  return children.values();
+export function childrenOf(children: Children): Iterator<number> {
+  return typeof children === "number" ? [children].values() : children.values();
 }

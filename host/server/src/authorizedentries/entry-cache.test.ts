@@ -2,6 +2,7 @@ import { Code, RpcError } from "@signet/proto";
 import type { Entry } from "@signet/proto/spire/api/types/entry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestDataStore, type TestDataStore } from "../../../../test/fakes/datastore.js";
+import { type EncodedEntry, entryPathOf } from "./encoded-entry.js";
 import { EntryCache, type EntryCacheDataStore } from "./entry-cache.js";
 
 const td = "example.org";
@@ -36,7 +37,7 @@ async function create(ds: TestDataStore, ...entries: Entry[]): Promise<string[]>
   });
 }
 
-const ids = (list: readonly Entry[]) => list.map((e) => e.spiffeId?.path);
+const ids = (list: readonly EncodedEntry[]) => list.map(entryPathOf);
 
 describe("EntryCache on the SQL DataStore", () => {
   let ds: TestDataStore;

@@ -4,6 +4,7 @@ import type { Entry } from "@signet/proto/spire/api/types/entry";
 import type { Selector } from "@signet/proto/spire/api/types/selector";
 import type { DataStore } from "../datastore/datastore.js";
 import type { AuthorizedEntries } from "./authorized-entries.js";
+import type { EncodedEntry } from "./encoded-entry.js";
 import { EntryIndex } from "./entry-index.js";
 
 /** The DataStore calls the cache makes. */
@@ -141,7 +142,7 @@ export class EntryCache implements AuthorizedEntries {
     await this.waitForEventId(eventId, timeoutMs);
   }
 
-  authorizedEntries(agentId: string): readonly Entry[] {
+  authorizedEntries(agentId: string): readonly EncodedEntry[] {
     return this.index.authorizedEntries(agentId);
   }
 

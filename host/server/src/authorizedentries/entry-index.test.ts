@@ -1,6 +1,7 @@
 import type { Entry } from "@signet/proto/spire/api/types/entry";
 import { describe, expect, it } from "vitest";
-import { EntryIndex } from "./entry-index.js";
+import { decodeEntry, type EncodedEntry, entryIdOf } from "./encoded-entry.js";
+import { EntryIndex, pathHash } from "./entry-index.js";
 
 const td = "example.org";
 const agent = "spiffe://example.org/spire/agent/x509pop/node1";
@@ -31,7 +32,7 @@ function entry(id: string, parent: string, spiffe: string, selectors: string[] =
   };
 }
 
-const ids = (list: readonly Entry[]) => list.map((e) => e.id);
+const ids = (list: readonly EncodedEntry[]) => list.map(entryIdOf);
 
 describe("EntryIndex", () => {
   it("returns entries parented by the agent, then their descendants depth first", () => {
@@ -127,12 +128,12 @@ describe("EntryIndex", () => {
       additionalAttributes: { disableX509SvidPrefetch: true, jwtSvidIncludeJti: false },
     });
     index.putEntry(full);
-    expect(index.authorizedEntries(agent)).toEqual([full]);
+    expect(index.authorizedEntries(agent).map(decodeEntry)).toEqual([full]);
     expect(index.authorizedEntry(agent, "f")).toEqual(full);
     const bare = entry("g", "/spire/agent/x509pop/node1", "/w/g");
     index.putEntry(bare);
     expect(index.authorizedEntry(agent, "g")).toEqual(bare);
-    expect(index.authorizedEntry(agent, "g")).not.toHaveProperty("additionalAttributes");
+    expect(index.authorizedEntry(agent, "g")?.additionalAttributes).toBeUndefined();
   });
 
   it("answers authorizedEntry only for reachable entries", () => {
@@ -164,25 +165,49 @@ describe("EntryIndex", () => {
     expect(index.isAdmin("spiffe://other.org/admin")).toBe(false);
   });
 
-  it("hands out frozen entries that cannot alter the cache, sharing equal parts", () => {
+  it("hands out snapshots that later changes leave as they were", () => {
     const index = new EntryIndex(td);
     index.putEntry(entry("a", "/spire/agent/x509pop/node1", "/w/a", ["a:1"], { dnsNames: ["x"] }));
     index.putEntry(entry("b", "/spire/agent/x509pop/node1", "/w/b", ["a:1"]));
-    const [a, b] = index.authorizedEntries(agent) as Entry[];
-    expect(() => a?.dnsNames.push("evil")).toThrow(TypeError);
-    expect(() => a?.selectors.pop()).toThrow(TypeError);
-    expect(() => {
-      (a as Entry).hint = "evil";
-    }).toThrow(TypeError);
-    expect(index.authorizedEntries(agent)[0]?.dnsNames).toEqual(["x"]);
-    expect(a?.selectors[0]).toBe(b?.selectors[0]);
-    expect(a?.parentId).toBe(b?.parentId);
-    const list = index.authorizedEntries(agent) as Entry[];
+    const before = index.authorizedEntries(agent);
+    index.putEntry(entry("a", "/spire/agent/x509pop/node1", "/w/a", ["a:1"], { dnsNames: ["y"] }));
+    index.removeEntry("b");
+    // A new entry may take b's freed slot; the snapshot still holds b itself.
+    index.putEntry(entry("c", "/spire/agent/x509pop/node1", "/w/c"));
+    expect(before.map(decodeEntry).map((e) => [e.id, e.dnsNames])).toEqual([
+      ["a", ["x"]],
+      ["b", []],
+    ]);
+    expect(ids(index.authorizedEntries(agent))).toEqual(["a", "c"]);
+    expect(index.authorizedEntry(agent, "a")?.dnsNames).toEqual(["y"]);
+    const list = index.authorizedEntries(agent);
     list.pop();
     expect(index.authorizedEntries(agent)).toHaveLength(2);
-    // A stored entry handed back in (e.g. an unchanged re-read) is accepted as new input.
-    index.putEntry(a as Entry);
-    expect(index.authorizedEntries(agent).map((e) => e.id)).toEqual(["b", "a"]);
-    expect(index.authorizedEntries(agent)[1]?.selectors[0]).toBe(b?.selectors[0]);
+  });
+
+  it("crawls only true children when two paths share a hash", () => {
+    // Two SPIFFE paths whose 32-bit hashes collide (found by a birthday search over /w/<n>).
+    const [p1, p2] = ["/w/1039599", "/w/1222382"];
+    expect(p1).not.toBe(p2);
+    expect(pathHash(p1)).toBe(pathHash(p2));
+    const index = new EntryIndex(td);
+    index.putEntry(entry("x", "/spire/agent/x509pop/node1", p1));
+    index.putEntry(entry("under-p1", p1, "/w/under-p1"));
+    index.putEntry(entry("under-p2", p2, "/w/under-p2"));
+    index.putEntry(entry("y", "/spire/agent/x509pop/node2", p2));
+    expect(ids(index.authorizedEntries(agent))).toEqual(["x", "under-p1"]);
+    expect(ids(index.authorizedEntries("spiffe://example.org/spire/agent/x509pop/node2"))).toEqual(["y", "under-p2"]);
+    index.removeEntry("under-p1");
+    expect(ids(index.authorizedEntries(agent))).toEqual(["x"]);
+    expect(ids(index.authorizedEntries("spiffe://example.org/spire/agent/x509pop/node2"))).toEqual(["y", "under-p2"]);
+  });
+
+  it("keeps ids and paths with non-ASCII characters intact", () => {
+    const index = new EntryIndex(td);
+    index.putEntry(entry("é-1", "/spire/agent/x509pop/node1", "/w/é", ["unix:ü"]));
+    index.putEntry(entry("é-2", "/w/é", "/w/é/child"));
+    expect(ids(index.authorizedEntries(agent))).toEqual(["é-1", "é-2"]);
+    expect(index.authorizedEntry(agent, "é-2")?.spiffeId?.path).toBe("/w/é/child");
+    expect(index.authorizedEntry(agent, "é-1")?.selectors).toEqual([{ type: "unix", value: "ü" }]);
   });
 });

@@ -1,17 +1,20 @@
 import type { Entry } from "@signet/proto/spire/api/types/entry";
 import type { Selector } from "@signet/proto/spire/api/types/selector";
-import type { SPIFFEID } from "@signet/proto/spire/api/types/spiffeid";
-import { addChild, type Children, childrenOf, removeChild } from "./children.js";
-import { Interner, type StoredEntry, sharedSelectors, storedEntry } from "./stored-entry.js";
+import { type Children, childrenOf, withChild, withoutChild } from "./children.js";
+import { decodeEntry, type EncodedEntry, encodeEntry, entryPathOf } from "./encoded-entry.js";
+import { IdTable } from "./id-table.js";
+import { Interner, sharedSelectors } from "./selector-interner.js";
 
-/** How many agents' authorized id sets authorizedEntry remembers. */
+/** How many agents' authorized slot sets authorizedEntry remembers. */
 const memoAgents = 8;
 
 /** Path of the server's own ID; entries parented by it are node aliases. */
 export const serverPath = "/spire/server";
 
 interface AliasRecord {
-  readonly entry: StoredEntry;
+  readonly id: string;
+  readonly path: string;
+  readonly encoded: EncodedEntry;
   /** The alias's distinct selectors (shared objects, compared by identity). */
   readonly selectors: readonly Selector[];
 }
@@ -23,12 +26,27 @@ interface AliasRecord {
  *
  * Only entries whose SPIFFE ID and parent ID are both in the server's trust
  * domain are kept, so everything is keyed by path.
+ *
+ * Memory is the design constraint (a server holds every entry): an entry is
+ * its wire encoding in a string (EncodedEntry) at a numbered slot, plus a
+ * hash of its SPIFFE ID path, plus its slot in `slotsById` (a table of
+ * numbers) and in its parent's child list. No Entry objects, id strings,
+ * selector objects or path strings are kept for workload entries: the crawl
+ * finds an entry's own children through the path hash and reads the path
+ * from the bytes only when that hash is a known parent's.
  */
 export class EntryIndex {
   private readonly interner = new Interner();
-  private readonly entries = new Map<string, StoredEntry>();
-  /** parent path → entries parented by it, in insertion order (crawl order). */
+  /** slot → the entry (undefined: a free slot). */
+  private readonly encoded: (EncodedEntry | undefined)[] = [];
+  /** slot → hash of the entry's SPIFFE ID path. */
+  private pathHashes = new Int32Array(1024);
+  private readonly freeSlots: number[] = [];
+  private readonly slotsById = new IdTable((slot) => this.encoded[slot] as EncodedEntry);
+  /** parent path → slots of the entries parented by it, in insertion order (crawl order). */
   private readonly byParent = new Map<string, Children>();
+  /** path hash → the paths in byParent with that hash. */
+  private readonly parentsByHash = new Map<number, string | string[]>();
   private readonly aliases = new Map<string, AliasRecord>();
   /** shared selector → aliases having that selector. */
   private readonly aliasesBySelector = new Map<Selector, Set<AliasRecord>>();
@@ -40,49 +58,53 @@ export class EntryIndex {
 
   /** Bumped on every change; invalidates remembered answers. */
   private version = 0;
-  private readonly memo = new Map<string, { readonly version: number; readonly ids: ReadonlySet<string> }>();
+  private readonly memo = new Map<string, { readonly version: number; readonly slots: ReadonlySet<number> }>();
 
   constructor(readonly trustDomain: string) {}
 
   get entryCount(): number {
-    return this.entries.size + this.aliases.size;
+    return this.slotsById.size + this.aliases.size;
   }
 
   get agentCount(): number {
     return this.agentSelectors.size;
   }
 
-  /**
-   * Adds or replaces an entry; entries outside the trust domain are dropped
-   * (and any old copy removed). Takes ownership of `entry`: it is frozen and
-   * its parts are replaced by shared ones (see storedEntry).
-   */
+  /** Adds or replaces an entry; entries outside the trust domain are dropped (and any old copy removed). */
   putEntry(entry: Entry): void {
     this.version++;
     this.removeEntry(entry.id);
     if (entry.spiffeId?.trustDomain !== this.trustDomain || entry.parentId?.trustDomain !== this.trustDomain) return;
-    const stored = storedEntry(entry, this.trustDomain, this.interner);
-    const parentPath = parentPathOf(stored);
-    if (parentPath === serverPath) this.addAlias(stored);
+    const path = entry.spiffeId.path;
+    const parentPath = entry.parentId.path;
+    const encoded = encodeEntry(entry);
+    if (parentPath === serverPath) this.addAlias(entry, encoded);
     else {
-      this.entries.set(stored.id, stored);
-      const siblings = this.byParent.get(parentPath);
-      const updated = addChild(siblings, stored);
-      if (updated !== siblings) this.byParent.set(parentPath, updated);
+      const slot = this.freeSlots.pop() ?? this.encoded.length;
+      this.encoded[slot] = encoded;
+      if (slot >= this.pathHashes.length) {
+        const grown = new Int32Array(this.pathHashes.length * 2);
+        grown.set(this.pathHashes);
+        this.pathHashes = grown;
+      }
+      this.pathHashes[slot] = pathHash(path);
+      this.slotsById.set(entry.id, slot);
+      this.addToParent(parentPath, slot);
     }
-    if (stored.admin) bump(this.admins, pathOf(stored), 1);
-    if (stored.downstream) bump(this.downstreams, pathOf(stored), 1);
+    if (entry.admin) bump(this.admins, path, 1);
+    if (entry.downstream) bump(this.downstreams, path, 1);
   }
 
   removeEntry(id: string): void {
     this.version++;
-    const record = this.entries.get(id);
-    if (record) {
-      this.entries.delete(id);
-      const parentPath = parentPathOf(record);
-      const siblings = this.byParent.get(parentPath);
-      if (siblings && !removeChild(siblings, record)) this.byParent.delete(parentPath);
-      this.forget(record);
+    const slot = this.slotsById.get(id);
+    if (slot !== undefined) {
+      const entry = decodeEntry(this.encoded[slot] as EncodedEntry);
+      this.slotsById.delete(id);
+      this.encoded[slot] = undefined;
+      this.freeSlots.push(slot);
+      this.removeFromParent(entry.parentId?.path ?? "", slot);
+      this.forget(entry);
       return;
     }
     const alias = this.aliases.get(id);
@@ -94,7 +116,8 @@ export class EntryIndex {
       set.delete(alias);
       if (set.size === 0) this.aliasesBySelector.delete(sel);
     }
-    this.forget(alias.entry);
+    this.interner.release(alias.selectors);
+    this.forget(decodeEntry(alias.encoded));
   }
 
   /** Replaces an agent's node selectors; an empty list forgets the agent. */
@@ -109,40 +132,34 @@ export class EntryIndex {
   /**
    * SPIRE's crawl: entries parented by the agent, each followed depth-first by
    * the entries parented by its SPIFFE ID, then the same from every node alias
-   * the agent belongs to. A parent path is crawled once.
+   * the agent belongs to. A parent path is crawled once. The stored strings
+   * themselves, in a fresh array: a snapshot later changes cannot touch.
    */
-  authorizedRecords(agentId: string): StoredEntry[] {
-    const out: StoredEntry[] = [];
-    const agentPath = this.pathInTrustDomain(agentId);
-    if (agentPath === undefined) return out;
-    const seen = new Set<string>();
-    this.crawl(agentPath, seen, out);
-    for (const alias of this.aliasesOf(agentId)) this.crawl(pathOf(alias.entry), seen, out);
+  authorizedEntries(agentId: string): EncodedEntry[] {
+    const out: EncodedEntry[] = [];
+    this.crawlAgent(agentId, (slot) => out.push(this.encoded[slot] as EncodedEntry));
     return out;
   }
 
-  /** The agent's entries: the stored (frozen) messages themselves, in a fresh array. */
-  authorizedEntries(agentId: string): StoredEntry[] {
-    return this.authorizedRecords(agentId);
-  }
-
   /**
-   * One entry if the agent may obtain it. Callers ask for many entries of
-   * one agent in a row (a BatchNewX509SVID of 500 CSRs), so the agent's
-   * authorized id set is remembered until the index next changes, for the
-   * last few agents asked about.
+   * One entry if the agent may obtain it, decoded. Callers ask for many
+   * entries of one agent in a row (a BatchNewX509SVID of 500 CSRs), so the
+   * agent's authorized slot set is remembered until the index next changes,
+   * for the last few agents asked about.
    */
-  authorizedEntry(agentId: string, entryId: string): StoredEntry | undefined {
-    const target = this.entries.get(entryId);
-    if (!target) return undefined;
+  authorizedEntry(agentId: string, entryId: string): Entry | undefined {
+    const slot = this.slotsById.get(entryId);
+    if (slot === undefined) return undefined;
     let memo = this.memo.get(agentId);
     if (!memo || memo.version !== this.version) {
-      memo = { version: this.version, ids: new Set(this.authorizedRecords(agentId).map((e) => e.id)) };
+      const slots = new Set<number>();
+      this.crawlAgent(agentId, (s) => slots.add(s));
+      memo = { version: this.version, slots };
       this.memo.delete(agentId);
       this.memo.set(agentId, memo);
       if (this.memo.size > memoAgents) this.memo.delete(this.memo.keys().next().value as string);
     }
-    return memo.ids.has(entryId) ? target : undefined;
+    return memo.slots.has(slot) ? decodeEntry(this.encoded[slot] as EncodedEntry) : undefined;
   }
 
   isAdmin(spiffeId: string): boolean {
@@ -155,9 +172,20 @@ export class EntryIndex {
     return path !== undefined && (this.downstreams.get(path) ?? 0) > 0;
   }
 
-  /** Every entry (tests, debugging). */
-  allEntries(): StoredEntry[] {
-    return [...this.entries.values(), ...[...this.aliases.values()].map((a) => a.entry)];
+  /** Every entry, decoded (tests, debugging). */
+  allEntries(): Entry[] {
+    const out: Entry[] = [];
+    for (const encoded of this.encoded) if (encoded !== undefined) out.push(decodeEntry(encoded));
+    for (const alias of this.aliases.values()) out.push(decodeEntry(alias.encoded));
+    return out;
+  }
+
+  private crawlAgent(agentId: string, visit: (slot: number) => void): void {
+    const agentPath = this.pathInTrustDomain(agentId);
+    if (agentPath === undefined) return;
+    const seen = new Set<string>();
+    this.crawl(agentPath, seen, visit);
+    for (const alias of this.aliasesOf(agentId)) this.crawl(alias.path, seen, visit);
   }
 
   /**
@@ -166,26 +194,56 @@ export class EntryIndex {
    * as seen: crawling a childless path again would add nothing, and most
    * entries are leaves, so the set stays small.
    */
-  private crawl(root: string, seen: Set<string>, out: StoredEntry[]): void {
+  private crawl(root: string, seen: Set<string>, visit: (slot: number) => void): void {
     if (seen.has(root)) return;
     const first = this.byParent.get(root);
-    if (!first) return;
+    if (first === undefined) return;
     seen.add(root);
-    const stack: Iterator<StoredEntry>[] = [childrenOf(first)];
+    const stack: Iterator<number>[] = [childrenOf(first)];
     while (stack.length > 0) {
-      const step = (stack[stack.length - 1] as Iterator<StoredEntry>).next();
+      const step = (stack[stack.length - 1] as Iterator<number>).next();
       if (step.done) {
         stack.pop();
         continue;
       }
-      const child = step.value;
-      out.push(child);
-      const childPath = pathOf(child);
+      const slot = step.value;
+      visit(slot);
+      // Read the child's path only when some parent path shares its hash.
+      if (!this.parentsByHash.has(this.pathHashes[slot] as number)) continue;
+      const childPath = entryPathOf(this.encoded[slot] as EncodedEntry);
       const grandChildren = this.byParent.get(childPath);
-      if (!grandChildren || seen.has(childPath)) continue;
+      if (grandChildren === undefined || seen.has(childPath)) continue;
       seen.add(childPath);
       stack.push(childrenOf(grandChildren));
     }
+  }
+
+  private addToParent(parentPath: string, slot: number): void {
+    const siblings = this.byParent.get(parentPath);
+    const updated = withChild(siblings, slot);
+    if (updated !== siblings) this.byParent.set(parentPath, updated);
+    if (siblings !== undefined) return;
+    const hash = pathHash(parentPath);
+    const known = this.parentsByHash.get(hash);
+    if (known === undefined) this.parentsByHash.set(hash, parentPath);
+    else this.parentsByHash.set(hash, typeof known === "string" ? [known, parentPath] : [...known, parentPath]);
+  }
+
+  private removeFromParent(parentPath: string, slot: number): void {
+    const siblings = this.byParent.get(parentPath);
+    if (siblings === undefined) return;
+    const remaining = withoutChild(siblings, slot);
+    if (remaining !== undefined) {
+      if (remaining !== siblings) this.byParent.set(parentPath, remaining);
+      return;
+    }
+    this.byParent.delete(parentPath);
+    const hash = pathHash(parentPath);
+    const known = this.parentsByHash.get(hash);
+    if (known === undefined) return;
+    const rest = typeof known === "string" ? [] : known.filter((p) => p !== parentPath);
+    if (rest.length === 0) this.parentsByHash.delete(hash);
+    else this.parentsByHash.set(hash, rest.length === 1 ? (rest[0] as string) : rest);
   }
 
   /** Aliases whose selectors are all among the agent's node selectors, ordered by entry id. */
@@ -201,11 +259,16 @@ export class EntryIndex {
         if (alias.selectors.every((s) => agent.includes(s))) found.add(alias);
       }
     }
-    return [...found].sort((a, b) => (a.entry.id < b.entry.id ? -1 : a.entry.id > b.entry.id ? 1 : 0));
+    return [...found].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  private addAlias(entry: StoredEntry): void {
-    const alias: AliasRecord = { entry, selectors: [...new Set(entry.selectors)] };
+  private addAlias(entry: Entry, encoded: EncodedEntry): void {
+    const alias: AliasRecord = {
+      id: entry.id,
+      path: entry.spiffeId?.path ?? "",
+      encoded,
+      selectors: sharedSelectors(entry.selectors, this.interner),
+    };
     this.aliases.set(entry.id, alias);
     for (const sel of alias.selectors) {
       let set = this.aliasesBySelector.get(sel);
@@ -217,10 +280,10 @@ export class EntryIndex {
     }
   }
 
-  private forget(record: StoredEntry): void {
-    this.interner.release(record.selectors);
-    if (record.admin) bump(this.admins, pathOf(record), -1);
-    if (record.downstream) bump(this.downstreams, pathOf(record), -1);
+  private forget(entry: Entry): void {
+    const path = entry.spiffeId?.path ?? "";
+    if (entry.admin) bump(this.admins, path, -1);
+    if (entry.downstream) bump(this.downstreams, path, -1);
   }
 
   /** The path of a SPIFFE ID URI in our trust domain, or undefined for anything else. */
@@ -233,12 +296,14 @@ export class EntryIndex {
   }
 }
 
-function pathOf(entry: StoredEntry): string {
-  return (entry.spiffeId as SPIFFEID).path;
-}
-
-function parentPathOf(entry: StoredEntry): string {
-  return (entry.parentId as SPIFFEID).path;
+/** FNV-1a over the path's UTF-16 code units, as a 32-bit signed integer. */
+export function pathHash(path: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < path.length; i++) {
+    h ^= path.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
 }
 
 function bump(map: Map<string, number>, key: string, by: number): void {

@@ -17,6 +17,7 @@ import { createLogger } from "@signet/host-common";
 import { startApiServer, type TestApiServer } from "../../../../test/fakes/api-server.js";
 import { startTestDataStore, type TestDataStore } from "../../../../test/fakes/datastore.js";
 import { bundleServiceImpl } from "../api/bundle/v1/service.js";
+import { entryServiceDefinition } from "../api/entry/v1/entry-wire.js";
 import { entryServiceImpl } from "../api/entry/v1/service.js";
 import { loggerHandlers } from "../api/logger/v1/service.js";
 import { localCaller } from "../api/rpccontext/caller.js";
@@ -75,7 +76,7 @@ describe("signet-server against Signet's API handlers", () => {
     api = await startApiServer(
       [
         {
-          definition: EntryService,
+          definition: entryServiceDefinition,
           impl: entryServiceImpl({ dataStore: ds.dataStore, authorizedEntries: { authorizedEntries: () => [] } as never, trustDomain: td }),
         },
         {

@@ -8,6 +8,7 @@ import { startTestDataStore, type TestDataStore } from "../../../../../../test/f
 import { EntryCache } from "../../../authorizedentries/entry-cache.js";
 import { type Caller, localCaller } from "../../rpccontext/caller.js";
 import { allTrueEntryMask } from "./convert.js";
+import { entryServiceDefinition } from "./entry-wire.js";
 import { entryServiceImpl } from "./service.js";
 
 const td = TrustDomain.parse("example.org");
@@ -52,7 +53,7 @@ describe("Entry API over gRPC on the SQL DataStore", () => {
       maxBatchSize: 50,
       syncPageSize: 3,
     });
-    api = await startApiServer([{ definition: EntryService, impl }], localCaller());
+    api = await startApiServer([{ definition: entryServiceDefinition, impl }], localCaller());
     client = createClient(EntryService, api.channel);
   });
   afterAll(async () => {

@@ -4,15 +4,16 @@ import {
   type BatchCreateEntryResponse_Result,
   type BatchDeleteEntryResponse_Result,
   type BatchUpdateEntryResponse_Result,
-  EntryService,
 } from "@signet/proto/spire/api/server/entry/v1/entry";
 import type { Entry, EntryMask } from "@signet/proto/spire/api/types/entry";
 import type { TrustDomain } from "@signet/spiffe";
 import type { AuthorizedEntries } from "../../../authorizedentries/authorized-entries.js";
+import type { EncodedEntry } from "../../../authorizedentries/encoded-entry.js";
 import type { DataStore } from "../../../datastore/datastore.js";
 import { callerOf } from "../../rpccontext/caller.js";
 import { apiError, itemStatus, okStatus } from "../../status.js";
 import { EntryInputError, entryFromApi } from "./convert.js";
+import { entryServiceDefinition, fieldSetOfMask } from "./entry-wire.js";
 import { entryFilterFromApi, FilterError } from "./filter.js";
 import { applyEntryMask } from "./mask.js";
 import { syncAuthorizedEntries, syncPageSize } from "./sync.js";
@@ -44,11 +45,11 @@ const dataStoreSlice = 500;
 
 /** spire.api.server.entry.v1.Entry */
 export function entryService(deps: EntryServiceDeps): ServiceRegistration {
-  return implement(EntryService, entryServiceImpl(deps));
+  return implement(entryServiceDefinition, entryServiceImpl(deps));
 }
 
 /** The handlers, for callers that wrap them (tests, middleware) before `implement()`. */
-export function entryServiceImpl(deps: EntryServiceDeps): AsyncService<typeof EntryService> {
+export function entryServiceImpl(deps: EntryServiceDeps): AsyncService<typeof entryServiceDefinition> {
   const { dataStore: ds, trustDomain: td } = deps;
   const maxBatch = deps.maxBatchSize ?? defaultMaxBatchSize;
   const pageSize = deps.syncPageSize ?? syncPageSize;
@@ -59,7 +60,7 @@ export function entryServiceImpl(deps: EntryServiceDeps): AsyncService<typeof En
     }
   };
 
-  const authorizedFor = (ctx: Parameters<typeof callerOf>[0]): readonly Entry[] => {
+  const authorizedFor = (ctx: Parameters<typeof callerOf>[0]): readonly EncodedEntry[] => {
     const agentId = callerOf(ctx).agentId;
     if (!agentId) throw apiError(Code.INTERNAL, "caller ID missing from request context");
     return deps.authorizedEntries.authorizedEntries(agentId.toString());
@@ -203,7 +204,7 @@ export function entryServiceImpl(deps: EntryServiceDeps): AsyncService<typeof En
 
     async getAuthorizedEntries(req, ctx) {
       const entries = authorizedFor(ctx);
-      return { entries: entries.map((e) => applyEntryMask(e, req.outputMask)) };
+      return { entries: [], encoded: { entries, keep: fieldSetOfMask(req.outputMask) } };
     },
 
     async *syncAuthorizedEntries(requests, ctx) {

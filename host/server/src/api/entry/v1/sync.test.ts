@@ -1,7 +1,9 @@
-import type { SyncAuthorizedEntriesRequest, SyncAuthorizedEntriesResponse } from "@signet/proto/spire/api/server/entry/v1/entry";
+import { type SyncAuthorizedEntriesRequest, SyncAuthorizedEntriesResponse } from "@signet/proto/spire/api/server/entry/v1/entry";
 import type { Entry, EntryMask } from "@signet/proto/spire/api/types/entry";
 import { describe, expect, it } from "vitest";
+import { encodeEntry } from "../../../authorizedentries/encoded-entry.js";
 import { allTrueEntryMask } from "./convert.js";
+import { serializeSyncReply } from "./entry-wire.js";
 import { syncAuthorizedEntries } from "./sync.js";
 
 function entries(n: number): Entry[] {
@@ -24,7 +26,11 @@ function entries(n: number): Entry[] {
   }));
 }
 
-/** Drives the generator like a client: sends each request after reading the previous reply in full. */
+/**
+ * Drives the generator like a client: sends each request after reading the
+ * previous reply in full. Each reply goes through its wire encoding and the
+ * generated decoder, as a client sees it.
+ */
 async function converse(all: Entry[], requests: SyncAuthorizedEntriesRequest[], pageSize = 3) {
   const queue = [...requests];
   const replies: SyncAuthorizedEntriesResponse[] = [];
@@ -36,7 +42,9 @@ async function converse(all: Entry[], requests: SyncAuthorizedEntriesRequest[], 
       },
     }),
   };
-  for await (const r of syncAuthorizedEntries(source, all, pageSize)) replies.push(r);
+  for await (const r of syncAuthorizedEntries(source, all.map(encodeEntry), pageSize)) {
+    replies.push(SyncAuthorizedEntriesResponse.decode(serializeSyncReply(r)));
+  }
   return replies;
 }
 

@@ -1,10 +1,11 @@
 import { Code, RpcError } from "@signet/proto";
-import type {
-  SyncAuthorizedEntriesRequest,
-  SyncAuthorizedEntriesResponse,
-} from "@signet/proto/spire/api/server/entry/v1/entry";
-import type { Entry } from "@signet/proto/spire/api/types/entry";
-import { applyEntryMask } from "./mask.js";
+import type { SyncAuthorizedEntriesRequest } from "@signet/proto/spire/api/server/entry/v1/entry";
+import {
+  type EncodedEntry,
+  type EntryRevisionInfo,
+  entryRevisionOf,
+} from "../../../authorizedentries/encoded-entry.js";
+import { fieldSetOfMask, type SyncReply } from "./entry-wire.js";
 
 /** SPIRE's page size for SyncAuthorizedEntries; stock agents infer it from the first revision page. */
 export const syncPageSize = 500;
@@ -22,13 +23,14 @@ export const syncPageSize = 500;
  *    unknown ids skipped, an empty reply still sent;
  * 5. the client's half-close ends the stream normally.
  *
- * `entries` is the caller's authorized set, read once at the start.
+ * `entries` is the caller's authorized set, read once at the start; replies
+ * carry them encoded, masked as they are copied (entry-wire.ts).
  */
 export async function* syncAuthorizedEntries(
   requests: AsyncIterable<SyncAuthorizedEntriesRequest>,
-  entries: readonly Entry[],
+  entries: readonly EncodedEntry[],
   pageSize = syncPageSize,
-): AsyncGenerator<SyncAuthorizedEntriesResponse> {
+): AsyncGenerator<SyncReply> {
   const iterator = requests[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done) return;
@@ -38,28 +40,35 @@ export async function* syncAuthorizedEntries(
   }
   const mask = initial.outputMask;
   if (mask && !mask.revisionNumber) throw new RpcError(Code.INVALID_ARGUMENT, "revision number cannot be masked");
+  const keep = fieldSetOfMask(mask);
+  const reply = (page: readonly EncodedEntry[], more: boolean): SyncReply => ({
+    entryRevisions: [],
+    entries: [],
+    more,
+    encoded: { entries: page, keep },
+  });
 
   if (entries.length <= pageSize) {
-    yield { entryRevisions: [], entries: entries.map((e) => applyEntryMask(e, mask)), more: false };
+    yield reply(entries, false);
     return;
   }
 
+  const revisions = entries.map(entryRevisionOf);
   for (let i = 0; i < entries.length; i += pageSize) {
-    const page = entries.slice(i, i + pageSize);
     yield {
-      entryRevisions: page.map((e) => ({ id: e.id, revisionNumber: e.revisionNumber, createdAt: e.createdAt })),
+      entryRevisions: revisions.slice(i, i + pageSize),
       entries: [],
       more: i + pageSize < entries.length,
     };
   }
 
-  let byId: Map<string, Entry> | undefined;
+  let byId: Map<string, EncodedEntry> | undefined;
   for (;;) {
     const next = await iterator.next();
     if (next.done) return;
-    byId ??= new Map(entries.map((e) => [e.id, e]));
+    byId ??= new Map(entries.map((e, i) => [(revisions[i] as EntryRevisionInfo).id, e]));
     const wanted = [...next.value.ids].sort();
-    let page: Entry[] = [];
+    let page: EncodedEntry[] = [];
     let previous: string | undefined;
     for (const id of wanted) {
       if (id === previous) continue;
@@ -67,11 +76,11 @@ export async function* syncAuthorizedEntries(
       const entry = byId.get(id);
       if (!entry) continue;
       if (page.length === pageSize) {
-        yield { entryRevisions: [], entries: page, more: true };
+        yield reply(page, true);
         page = [];
       }
-      page.push(applyEntryMask(entry, mask));
+      page.push(entry);
     }
-    yield { entryRevisions: [], entries: page, more: false };
+    yield reply(page, false);
   }
 }
