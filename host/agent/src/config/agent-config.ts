@@ -66,6 +66,11 @@ export interface AgentFlagOverrides {
   readonly logLevel?: string;
   readonly allowUnauthenticatedVerifiers?: boolean;
   readonly disableWorkloadApi?: boolean;
+  readonly trustBundleFormat?: string;
+  readonly insecureBootstrap?: boolean;
+  readonly rebootstrapMode?: string;
+  /** A Go duration string, as in the file ("10m"). */
+  readonly rebootstrapDelay?: string;
 }
 
 export interface LoadOptions {

@@ -165,5 +165,9 @@ function flagKeys(flags: AgentFlagOverrides) {
     log_level: flags.logLevel,
     allow_unauthenticated_verifiers: flags.allowUnauthenticatedVerifiers,
     disable_workload_api: flags.disableWorkloadApi,
+    trust_bundle_format: flags.trustBundleFormat,
+    insecure_bootstrap: flags.insecureBootstrap,
+    rebootstrap_mode: flags.rebootstrapMode,
+    rebootstrap_delay: flags.rebootstrapDelay,
   };
 }

@@ -137,11 +137,24 @@ describe("signet-agent validate", () => {
     expect(r.stderr).toMatch(/^Could not validate configuration file: failed to load plugin WorkloadAttestor "gone": .*\n$/);
   });
 
+  it("takes every spire-agent run flag, and the flags override the file as in run", async () => {
+    const conf = agentConf(`${disk(`directory = "${dir}"`)}\nNodeAttestor "join_token" {}\n${unix("")}`);
+    const both = await cli(["validate", "-config", conf, "-trustBundle", join(dir, "bundle.pem")]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/^SPIRE agent configuration file is invalid: .*only one of insecure_bootstrap, trust_bundle_url, or trust_bundle_path can be specified\n$/);
+    const mode = await cli(["validate", "-config", conf, "-rebootstrapMode", "sometimes"]);
+    expect(mode.code).toBe(1);
+    expect(mode.stderr).toMatch(/^SPIRE agent configuration file is invalid: .*rebootstrap_mode.*sometimes/);
+    const ok = await cli(["validate", "-config", conf, "-rebootstrapMode", "never", "-rebootstrapDelay", "5m", "-trustBundleFormat", "pem", "-insecureBootstrap", "-disableSDSAPI", "-logSourceLocation"]);
+    expect(ok).toEqual({ code: 0, stdout: "SPIRE agent configuration file is valid.\n", stderr: "" });
+  });
+
   it("answers --help with run's flags and exit 0", async () => {
     const r = await cli(["validate", "--help"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^Usage of validate:\n/);
-    for (const flag of ["-config string", "-expandEnv\n", "-joinToken string", "-trustBundle string", "-serverAddress string"]) {
+    expect(r.stderr).toContain('\n  -config string\n    \tPath to a SPIRE config file (default "conf/agent/agent.conf")\n');
+    for (const flag of ["-expandEnv\n", "-joinToken string", "-trustBundle string", "-serverAddress string", "-insecureBootstrap\n", "-rebootstrapMode string", "-rebootstrapDelay string", "-trustBundleFormat string"]) {
       expect(r.stderr).toContain(`\n  ${flag}`);
     }
   });
