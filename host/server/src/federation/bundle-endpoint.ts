@@ -31,6 +31,8 @@ export interface BundleEndpointOptions {
 export class BundleEndpoint {
   private readonly server: https.Server;
   private boundPort = 0;
+  /** The PEM pair of the last server SVID state seen, converted once per rotation. */
+  private svidPem?: { readonly state: unknown; readonly pair: { cert: string; key: string } };
 
   constructor(private readonly options: BundleEndpointOptions) {
     this.server = https.createServer({ minVersion: "TLSv1.2" }, (req, res) => void this.serve(req, res));
@@ -117,8 +119,6 @@ export class BundleEndpoint {
       }
     });
   }
-
-  private svidPem?: { readonly state: unknown; readonly pair: { cert: string; key: string } };
 
   private currentPair(): { cert: string; key: string } {
     const identity = this.options.identity;
