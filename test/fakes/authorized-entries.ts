@@ -8,6 +8,7 @@ import type { Entry } from "@signet/proto/spire/api/types/entry";
 import type { Selector } from "@signet/proto/spire/api/types/selector";
 import type { SPIFFEID } from "@signet/proto/spire/api/types/spiffeid";
 import type { AuthorizedEntries } from "../../host/server/src/authorizedentries/authorized-entries.js";
+import { type EncodedEntry, encodeEntry } from "../../host/server/src/authorizedentries/encoded-entry.js";
 
 export class InMemoryAuthorizedEntries implements AuthorizedEntries {
   private entries: Entry[] = [];
@@ -26,7 +27,11 @@ export class InMemoryAuthorizedEntries implements AuthorizedEntries {
     this.nodeSelectors.set(agentId, selectors);
   }
 
-  authorizedEntries(agentId: string): readonly Entry[] {
+  authorizedEntries(agentId: string): readonly EncodedEntry[] {
+    return this.authorizedRecords(agentId).map(encodeEntry);
+  }
+
+  private authorizedRecords(agentId: string): Entry[] {
     const out: Entry[] = [];
     const seen = new Set<string>();
     const visitedParents = new Set<string>();
@@ -51,7 +56,7 @@ export class InMemoryAuthorizedEntries implements AuthorizedEntries {
   }
 
   authorizedEntry(agentId: string, entryId: string): Entry | undefined {
-    return this.authorizedEntries(agentId).find((e) => e.id === entryId);
+    return this.authorizedRecords(agentId).find((e) => e.id === entryId);
   }
 
   isAdmin(spiffeId: string): boolean {

@@ -3,7 +3,7 @@ import type { Selector } from "@signet/proto/spire/api/types/selector";
 import { type Children, childrenOf, withChild, withoutChild } from "./children.js";
 import { decodeEntry, type EncodedEntry, encodeEntry, entryPathOf } from "./encoded-entry.js";
 import { IdTable } from "./id-table.js";
-import { Interner, sharedSelectors } from "./selector-interner.js";
+import { packSelectors, selectorKey, unpackSelectors } from "./selector-set.js";
 
 /** How many agents' authorized slot sets authorizedEntry remembers. */
 const memoAgents = 8;
@@ -15,8 +15,8 @@ interface AliasRecord {
   readonly id: string;
   readonly path: string;
   readonly encoded: EncodedEntry;
-  /** The alias's distinct selectors (shared objects, compared by identity). */
-  readonly selectors: readonly Selector[];
+  /** The alias's distinct selectors, as keys (selector-set.ts). */
+  readonly selectorKeys: readonly string[];
 }
 
 /**
@@ -36,7 +36,6 @@ interface AliasRecord {
  * from the bytes only when that hash is a known parent's.
  */
 export class EntryIndex {
-  private readonly interner = new Interner();
   /** slot → the entry (undefined: a free slot). */
   private readonly encoded: (EncodedEntry | undefined)[] = [];
   /** slot → hash of the entry's SPIFFE ID path. */
@@ -48,10 +47,10 @@ export class EntryIndex {
   /** path hash → the paths in byParent with that hash. */
   private readonly parentsByHash = new Map<number, string | string[]>();
   private readonly aliases = new Map<string, AliasRecord>();
-  /** shared selector → aliases having that selector. */
-  private readonly aliasesBySelector = new Map<Selector, Set<AliasRecord>>();
-  /** agent SPIFFE ID → its node selectors (shared objects). */
-  private readonly agentSelectors = new Map<string, readonly Selector[]>();
+  /** selector key → aliases having that selector. */
+  private readonly aliasesBySelector = new Map<string, Set<AliasRecord>>();
+  /** agent SPIFFE ID → its node selectors, packed (selector-set.ts). */
+  private readonly agentSelectors = new Map<string, string>();
   /** spiffe path → number of entries with that ID and admin / downstream set. */
   private readonly admins = new Map<string, number>();
   private readonly downstreams = new Map<string, number>();
@@ -110,23 +109,20 @@ export class EntryIndex {
     const alias = this.aliases.get(id);
     if (!alias) return;
     this.aliases.delete(id);
-    for (const sel of alias.selectors) {
-      const set = this.aliasesBySelector.get(sel);
+    for (const key of alias.selectorKeys) {
+      const set = this.aliasesBySelector.get(key);
       if (!set) continue;
       set.delete(alias);
-      if (set.size === 0) this.aliasesBySelector.delete(sel);
+      if (set.size === 0) this.aliasesBySelector.delete(key);
     }
-    this.interner.release(alias.selectors);
     this.forget(decodeEntry(alias.encoded));
   }
 
   /** Replaces an agent's node selectors; an empty list forgets the agent. */
   setAgentSelectors(agentId: string, selectors: readonly Selector[]): void {
     this.version++;
-    const old = this.agentSelectors.get(agentId);
-    if (old) this.interner.release(old);
     if (selectors.length === 0) this.agentSelectors.delete(agentId);
-    else this.agentSelectors.set(agentId, sharedSelectors(selectors, this.interner));
+    else this.agentSelectors.set(agentId, packSelectors(selectors));
   }
 
   /**
@@ -248,15 +244,16 @@ export class EntryIndex {
 
   /** Aliases whose selectors are all among the agent's node selectors, ordered by entry id. */
   private aliasesOf(agentId: string): AliasRecord[] {
-    const agent = this.agentSelectors.get(agentId);
-    if (!agent || this.aliases.size === 0) return [];
+    const packed = this.agentSelectors.get(agentId);
+    if (packed === undefined || this.aliases.size === 0) return [];
+    const agent = unpackSelectors(packed);
     const found = new Set<AliasRecord>();
-    for (const sel of agent) {
-      const candidates = this.aliasesBySelector.get(sel);
+    for (const key of agent) {
+      const candidates = this.aliasesBySelector.get(key);
       if (!candidates) continue;
       for (const alias of candidates) {
         if (found.has(alias)) continue;
-        if (alias.selectors.every((s) => agent.includes(s))) found.add(alias);
+        if (alias.selectorKeys.every((k) => agent.has(k))) found.add(alias);
       }
     }
     return [...found].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -267,14 +264,14 @@ export class EntryIndex {
       id: entry.id,
       path: entry.spiffeId?.path ?? "",
       encoded,
-      selectors: sharedSelectors(entry.selectors, this.interner),
+      selectorKeys: [...new Set(entry.selectors.map(selectorKey))],
     };
     this.aliases.set(entry.id, alias);
-    for (const sel of alias.selectors) {
-      let set = this.aliasesBySelector.get(sel);
+    for (const key of alias.selectorKeys) {
+      let set = this.aliasesBySelector.get(key);
       if (!set) {
         set = new Set();
-        this.aliasesBySelector.set(sel, set);
+        this.aliasesBySelector.set(key, set);
       }
       set.add(alias);
     }
