@@ -50,7 +50,7 @@ const common = {
   target: "node20",
   conditions: ["signet-source"],
   // Native and dialect-probing packages stay as they are in node_modules.
-  external: ["sqlite3", "pg", "pg-native", "mysql2", "knex", "@grpc/grpc-js", "esbuild", "better-sqlite3", "tedious", "mysql", "oracledb", "pg-query-stream"],
+  external: ["koffi", "sqlite3", "pg", "pg-native", "mysql2", "knex", "@grpc/grpc-js", "esbuild", "better-sqlite3", "tedious", "mysql", "oracledb", "pg-query-stream"],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: "warning",
   absWorkingDir: root,

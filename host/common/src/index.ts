@@ -14,3 +14,4 @@ export * from "./socket/unix-socket.js";
 export * from "./log/process-logger.js";
 export * from "./config/health-checks.js";
 export * from "./hostservices/index.js";
+export * from "./memory/settle-memory.js";

@@ -6,7 +6,7 @@
  * cut off half way.
  */
 import type { Catalog, LevelledLogger } from "@signet/host-common";
-import { catalogFromConfig, HealthListener, processLogger } from "@signet/host-common";
+import { catalogFromConfig, HealthListener, processLogger, settleMemory } from "@signet/host-common";
 import type { ServiceRegistration } from "@signet/proto";
 import { agentService } from "./api/agent/v1/service.js";
 import { bundleService } from "./api/bundle/v1/service.js";
@@ -107,6 +107,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       dataStore: plugins.dataStore,
       trustDomain: config.trustDomain.name,
       logger: log.with({ subsystem_name: "entry_cache" }),
+      afterLoad: settleMemory,
     });
     const cacheLoad = Date.now();
     await entries.start();

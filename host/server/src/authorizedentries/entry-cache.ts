@@ -28,6 +28,12 @@ export interface EntryCacheDeps {
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Retry delays after UNAVAILABLE and other transient failures. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /**
+   * Runs after each full load, once the new index is in place: the server
+   * passes host-common's settleMemory, which hands the load's garbage back
+   * to the system (a cold start reads every entry and agent through gRPC).
+   */
+  readonly afterLoad?: () => void;
 }
 
 /** Page size for the start-up lists; the plugin may cap it. */
@@ -240,6 +246,7 @@ export class EntryCache implements AuthorizedEntries {
     this.cursor = eventId;
     this.loaded = true;
     this.reloads++;
+    this.deps.afterLoad?.();
     this.deps.logger.info("entry cache loaded", {
       entries: index.entryCount,
       agents: index.agentCount,
