@@ -10,6 +10,9 @@
 //                         Floor: a bare grpc-js server stream (floor-server.mjs, own process)
 //                         sending one canned message of the same size, same client code.
 //                         Targets: p50 <= 1.5x, p99 <= 2x the floor.
+//                         Also reported: CPU per sample of the agent, its attestor plugin, the floor
+//                         process and the clients (this process) on each side, to tell apart
+//                         a slower path from a machine that was busy.
 //   jwt cache hit         FetchJWTSVID for an audience already cached, one call in flight on a
 //                         kept connection (attestation per call as always) vs a bare unary call
 //                         answering the same number of bytes.  Target: p50 <= 1.5x.
@@ -20,10 +23,10 @@
 // drift of this shared 2-core machine hits both.
 //
 // Needs `npm run build`. Usage: node bench/workload-api/run.mjs [--quick] [--profile DIR]
-//   --profile DIR   run the agent under --cpu-prof, profiles written to DIR on exit. Today this
-//                   makes calls fail: the profiler's SIGPROF interrupts the agent's poll(pidfd),
-//                   which the agent takes for a dead caller ("poll(pidfd): EINTR", UNAUTHENTICATED).
+//   --profile DIR   run the agent under --cpu-prof, profiles written to DIR on exit (the
+//                   profiler's SIGPROF interrupts poll(pidfd) now and then; the agent asks again).
 import { fork } from "node:child_process";
+import { availableParallelism, loadavg } from "node:os";
 import { X509Certificate } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -111,6 +114,11 @@ function startFloor(streamBytes, unaryBytes) {
 const jwtRequest = Buffer.from(JWTSVIDRequest.encode({ audience: ["bench"], spiffeId: "" }).finish());
 const x509Path = "/SpiffeWorkloadAPI/FetchX509SVID";
 const jwtPath = "/SpiffeWorkloadAPI/FetchJWTSVID";
+/** CPU time (ms) this process (the clients) has used so far. */
+const clientCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 const summary = (xs) => ({ n: xs.length, p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), mean: xs.reduce((a, b) => a + b, 0) / xs.length });
 
 const server = await startServerProcess();
@@ -120,7 +128,7 @@ await server.createEntries([{ spiffeId: "spiffe://example.org/bench/workload", p
 const agent = await startAgentProcess(server, { token, execArgv: profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [] });
 const agentTarget = `unix:${agent.socketPath}`;
 const attestor = childProcesses(agent.pid).find((p) => p.name.includes("workloadattestor-unix"));
-const result = { quick, rounds, x509: {}, jwt: {} };
+const result = { quick, rounds, loadavg1AtStart: loadavg()[0], x509: {}, jwt: {} };
 let floor;
 try {
   // The real first message: checks the agent answers this uid's SVID, and sizes the floor's message.
@@ -137,7 +145,7 @@ try {
   result.x509ResponseBytes = first.msg.length;
   result.jwtResponseBytes = jwtHit.msg.length;
   result.jwtFirstFetchMs = jwtMiss.ms;
-  console.log(`bench/workload-api (${quick ? "quick" : "full"}; node ${process.version}); X509SVIDResponse ${first.msg.length} B, JWTSVIDResponse ${jwtHit.msg.length} B`);
+  console.log(`bench/workload-api (${quick ? "quick" : "full"}; node ${process.version}); X509SVIDResponse ${first.msg.length} B, JWTSVIDResponse ${jwtHit.msg.length} B; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`);
 
   const agentSample = () => firstMessage(agentTarget, x509Path, header());
   const floorSample = () => firstMessage(floor.target, "/floor.Floor/Stream", new Metadata());
@@ -151,15 +159,32 @@ try {
     const f = [];
     let agentCpu = 0;
     let attestorCpu = 0;
+    let floorCpu = 0;
+    let clientCpuAgent = 0;
+    let clientCpuFloor = 0;
     for (let r = 0; r < rounds; r++) {
+      const f0 = procCpuMs(floor.pid);
+      const cf0 = clientCpuMs();
       f.push(...(await sampleBlock(c, perRound[c], floorSample)));
+      clientCpuFloor += clientCpuMs() - cf0;
+      floorCpu += procCpuMs(floor.pid) - f0;
       const cpu0 = procCpuMs(agent.pid);
       const att0 = attestor ? procCpuMs(attestor.pid) : 0;
+      const ca0 = clientCpuMs();
       a.push(...(await sampleBlock(c, perRound[c], agentSample)));
+      clientCpuAgent += clientCpuMs() - ca0;
       agentCpu += procCpuMs(agent.pid) - cpu0;
       attestorCpu += attestor ? procCpuMs(attestor.pid) - att0 : 0;
     }
-    result.x509[c] = { agent: summary(a), floor: summary(f), agentCpuMsPerSample: agentCpu / a.length, attestorCpuMsPerSample: attestorCpu / a.length };
+    result.x509[c] = {
+      agent: summary(a),
+      floor: summary(f),
+      agentCpuMsPerSample: agentCpu / a.length,
+      attestorCpuMsPerSample: attestorCpu / a.length,
+      floorCpuMsPerSample: floorCpu / f.length,
+      clientCpuMsPerAgentSample: clientCpuAgent / a.length,
+      clientCpuMsPerFloorSample: clientCpuFloor / f.length,
+    };
     console.log(`  ${c} client(s): agent p50 ${result.x509[c].agent.p50.toFixed(2)} p99 ${result.x509[c].agent.p99.toFixed(2)} ms; floor p50 ${result.x509[c].floor.p50.toFixed(2)} p99 ${result.x509[c].floor.p99.toFixed(2)} ms`);
   }
   const floorSamples = levels.reduce((n, c) => n + rounds * perRound[c], 0);
@@ -202,7 +227,10 @@ for (const c of levels) {
 const j = result.jwt;
 rows.push(["FetchJWTSVID cache hit p50 (ms)", j.agent.p50, j.floor.p50, j.agent.p50 / j.floor.p50, j.agent.p50 / j.floor.p50 <= 1.5 ? "met (<= 1.5x)" : "NOT met (<= 1.5x)"]);
 rows.push(["FetchJWTSVID cache hit p99 (ms)", j.agent.p99, j.floor.p99, j.agent.p99 / j.floor.p99, "-"]);
-for (const c of levels) rows.push([`  agent CPU per X509 sample, ${c} clients (ms)`, result.x509[c].agentCpuMsPerSample, "", "", `attestor plugin ${result.x509[c].attestorCpuMsPerSample.toFixed(2)} ms`]);
+for (const c of levels) {
+  const x = result.x509[c];
+  rows.push([`  agent CPU per X509 sample, ${c} clients (ms)`, x.agentCpuMsPerSample, x.floorCpuMsPerSample, "", `attestor plugin ${x.attestorCpuMsPerSample.toFixed(2)} ms; clients ${x.clientCpuMsPerAgentSample.toFixed(2)} vs ${x.clientCpuMsPerFloorSample.toFixed(2)} ms`]);
+}
 rows.push(["  agent CPU per JWT call (ms)", j.agentCpuMsPerCall, "", "", ""]);
 report("workload-api", rows, {
   ...result,

@@ -47,6 +47,21 @@ describe("etcNames", () => {
     }
   });
 
+  it("sees a change to the files at the next lookup", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "unix-names-"));
+    try {
+      const load = etcNames(dir);
+      await writeFile(join(dir, "passwd"), "alice:x:1000:1000::/:/bin/sh\n");
+      expect((await load()).userName("1000")).toBe("alice");
+      await writeFile(join(dir, "passwd"), "bobby:x:1000:1000::/:/bin/sh\n");
+      expect((await load()).userName("1000")).toBe("bobby");
+      await rm(join(dir, "passwd"));
+      expect((await load()).userName("1000")).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reads the real /etc", async () => {
     const names = await etcNames()();
     expect(names.userName("0")).toBe("root");

@@ -18,25 +18,27 @@ export interface Names {
 export type LoadNames = () => Promise<Names>;
 
 export function etcNames(etcDir = "/etc"): LoadNames {
-  const passwd = cachedFile(join(etcDir, "passwd"));
-  const group = cachedFile(join(etcDir, "group"));
+  const users = cachedFile(join(etcDir, "passwd"), userIndex);
+  const groups = cachedFile(join(etcDir, "group"), groupIndex);
   return async () => {
-    const [p, g] = [passwd(), group()];
+    const [u, g] = [users(), groups()];
     return {
-      userName: (uid) => findUserName(p, uid),
-      groupName: (gid) => findGroupName(g, gid),
+      userName: (uid) => u.get(uid),
+      groupName: (gid) => g.get(gid),
     };
   };
 }
 
 /**
- * A small file read again only when it changed (inode, size or mtime), so
- * every attestation sees the current users and groups without re-reading
- * /etc/passwd and /etc/group each time. A missing file reads as empty.
+ * A small file's parsed contents, read and parsed again only when the file
+ * changed (inode, size, mtime or ctime), so every attestation sees the
+ * current users and groups without re-reading /etc/passwd and /etc/group
+ * each time. A missing or unreadable file parses as empty.
  */
-function cachedFile(file: string): () => string {
+function cachedFile<T>(file: string, parse: (text: string) => T): () => T {
+  const empty = parse("");
   let stamp = "";
-  let text = "";
+  let parsed = empty;
   return () => {
     let now: string;
     try {
@@ -44,44 +46,53 @@ function cachedFile(file: string): () => string {
       now = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
     } catch {
       stamp = "";
-      text = "";
-      return "";
+      parsed = empty;
+      return parsed;
     }
     if (now !== stamp) {
       try {
-        text = readFileSync(file, "utf8");
+        parsed = parse(readFileSync(file, "utf8"));
         stamp = now;
       } catch {
-        text = "";
+        parsed = empty;
         stamp = "";
       }
     }
-    return text;
+    return parsed;
   };
 }
 
 /** name:password:uid:gid:gecos:home:shell */
 export function findUserName(passwd: string, uid: string): string | undefined {
-  return findName(passwd, 6, (parts) => parts[2] === uid && isInt(parts[2]) && isInt(parts[3]));
+  return userIndex(passwd).get(uid);
 }
 
 /** name:password:gid:members */
 export function findGroupName(group: string, gid: string): string | undefined {
-  return findName(group, 4, (parts) => parts[2] === gid && isInt(parts[2]));
+  return groupIndex(group).get(gid);
 }
 
-function findName(text: string, minFields: number, matches: (parts: readonly string[]) => boolean): string | undefined {
+/** uid (as written) to the name of the first well-formed passwd line with it. */
+function userIndex(passwd: string): Map<string, string> {
+  return nameIndex(passwd, 6, (parts) => isInt(parts[2]) && isInt(parts[3]));
+}
+
+/** gid (as written) to the name of the first well-formed group line with it. */
+function groupIndex(group: string): Map<string, string> {
+  return nameIndex(group, 4, (parts) => isInt(parts[2]));
+}
+
+function nameIndex(text: string, minFields: number, wellFormed: (parts: readonly string[]) => boolean): Map<string, string> {
+  const index = new Map<string, string>();
   for (const raw of text.split("\n")) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
     const parts = line.split(":");
     const name = parts[0] ?? "";
     if (parts.length < minFields || name === "" || name.startsWith("+") || name.startsWith("-")) continue;
-    if (matches(parts)) return name;
+    if (wellFormed(parts) && !index.has(parts[2]!)) index.set(parts[2]!, name);
   }
-  return undefined;
+  return index;
 }
 
 const isInt = (s: string | undefined) => s !== undefined && /^[+-]?\d+$/.test(s);
-
-/** A missing or unreadable account file means no names, as a failed lookup does in SPIRE. */

@@ -26,3 +26,17 @@ describe("effectiveId", () => {
     expect(effectiveId(["0", "99999999999"], "GIDs")).toEqual({ error: 'GIDs lookup: invalid ID "99999999999" in process status' });
   });
 });
+
+describe("parseStatus on real and odd input", () => {
+  it("agrees with a plain line-by-line reading on this process's own status", async () => {
+    const { readFileSync } = await import("node:fs");
+    const text = readFileSync("/proc/self/status", "utf8");
+    const line = (key: string) => text.split("\n").find((l) => l.startsWith(`${key}:`))!.slice(key.length + 1).trim().split(/\s+/).filter((f) => f !== "");
+    expect(parseStatus(text)).toEqual({ uids: line("Uid"), gids: line("Gid"), groups: line("Groups") });
+  });
+
+  it("takes the first of repeated keys, keys in any case and with blanks around them", () => {
+    const odd = ["Uid:\t1\t2\t3\t4", " uid :\t9\t9\t9\t9", "Name:\tGid: 5 5", "\tGID :\t7\t8", "GROUPS:\t1 2", "Gid:\t0\t0"].join("\n");
+    expect(parseStatus(odd)).toEqual({ uids: ["1", "2", "3", "4"], gids: ["7", "8"], groups: ["1", "2"] });
+  });
+});

@@ -19,13 +19,33 @@ export interface ProcessStatus {
 
 export function parseStatus(text: string): ProcessStatus {
   const fields = new Map<string, string[]>();
-  for (const line of text.split("\n")) {
-    const colon = line.indexOf(":");
-    if (colon < 0) continue;
-    const key = line.slice(0, colon).trim().toLowerCase();
-    if (!fields.has(key)) fields.set(key, line.slice(colon + 1).trim().split(/\s+/).filter((f) => f !== ""));
+  let at = 0;
+  while (at < text.length && fields.size < wanted.size) {
+    let end = text.indexOf("\n", at);
+    if (end < 0) end = text.length;
+    // Most of the ~60 lines are of no interest: only those whose key could be one of ours are split.
+    if (mayBeWanted(text.charCodeAt(at))) {
+      const line = text.slice(at, end);
+      const colon = line.indexOf(":");
+      if (colon >= 0) {
+        const key = line.slice(0, colon).trim().toLowerCase();
+        if (wanted.has(key) && !fields.has(key)) fields.set(key, line.slice(colon + 1).trim().split(/\s+/).filter((f) => f !== ""));
+      }
+    }
+    at = end + 1;
   }
   return { uids: fields.get("uid") ?? [], gids: fields.get("gid") ?? [], groups: fields.get("groups") ?? [] };
+}
+
+const wanted = new Set(["uid", "gid", "groups"]);
+
+/**
+ * Whether a line starting with this character can hold a wanted key: u, U, g
+ * or G, or anything trim() may remove before the key (ASCII white space, and
+ * any non-ASCII character to be safe).
+ */
+function mayBeWanted(c: number): boolean {
+  return c === 0x75 || c === 0x55 || c === 0x67 || c === 0x47 || (c >= 0x09 && c <= 0x0d) || c === 0x20 || c >= 0x80;
 }
 
 /**

@@ -20,6 +20,7 @@ import { JwtSvidError, parsePkixPublicKey, SpiffeId, validateJwtSvid } from "@si
 import type { AgentCache, WorkloadUpdate } from "../manager/cache.js";
 import { spiffeIdOf } from "../manager/manager.js";
 import type { Entry } from "@signet/proto/spire/api/types/entry";
+import { encodeOnce, SharedResponses } from "./encoded-responses.js";
 import { jwtBundlesResponse, x509BundlesResponse, x509SvidResponse } from "./responses.js";
 import { checkSecurityHeader } from "./security-header.js";
 
@@ -35,8 +36,21 @@ export interface WorkloadApiDeps {
 
 const noIdentity = () => new RpcError(Code.PERMISSION_DENIED, "no identity issued");
 
+/**
+ * The Workload API definition as this agent serves it: FetchX509SVID messages
+ * are shared by callers in the same state (SharedResponses), so each is
+ * encoded once however many callers it goes to.
+ */
+const servedDefinition = {
+  ...SpiffeWorkloadAPIService,
+  fetchX509Svid: { ...SpiffeWorkloadAPIService.fetchX509Svid, responseSerialize: encodeOnce(SpiffeWorkloadAPIService.fetchX509Svid.responseSerialize) },
+};
+
+const sameX509State = (a: WorkloadUpdate, b: WorkloadUpdate) => a.bundle === b.bundle && sameIdentities(a, b) && sameMap(a.federatedBundles, b.federatedBundles);
+
 export function workloadApiService(deps: WorkloadApiDeps): ServiceRegistration {
   const { cache } = deps;
+  const x509Responses = new SharedResponses(x509SvidResponse, sameX509State);
 
   async function* watch<T>(ctx: CallContext, render: (u: WorkloadUpdate) => T | undefined, same: (a: WorkloadUpdate, b: WorkloadUpdate) => boolean): AsyncGenerator<T> {
     checkSecurityHeader(ctx.metadata);
@@ -84,7 +98,7 @@ export function workloadApiService(deps: WorkloadApiDeps): ServiceRegistration {
     );
   }
 
-  return implement(SpiffeWorkloadAPIService, {
+  return implement(servedDefinition, {
     fetchX509Svid: (_req, ctx) =>
       watch<X509SVIDResponse>(
         ctx,
@@ -93,9 +107,9 @@ export function workloadApiService(deps: WorkloadApiDeps): ServiceRegistration {
             if (u.pending === 0) throw noIdentity();
             return undefined;
           }
-          return x509SvidResponse(u);
+          return x509Responses.for(u);
         },
-        (a, b) => a.bundle === b.bundle && sameIdentities(a, b) && sameMap(a.federatedBundles, b.federatedBundles),
+        sameX509State,
       ),
 
     fetchX509Bundles: (_req, ctx) => bundleStream(ctx, x509BundlesResponse),

@@ -11,10 +11,14 @@ export const SO_PEERCRED = 17;
 export const SO_PEERPIDFD = 77;
 const SYS_pidfd_open = 434;
 const POLLIN = 0x001;
+/** struct pollfd for pidfdExited: a poll with a zero timeout returns before anything else runs. */
+const pollfd = Buffer.alloc(8);
 
 interface Libc {
-  getsockopt(fd: number, level: number, name: number, value: Buffer, length: number[]): number;
-  poll(fds: { fd: number; events: number; revents: number }, count: number, timeoutMs: number): number;
+  /** `length`: a socklen_t (uint32) in and out. */
+  getsockopt(fd: number, level: number, name: number, value: Buffer, length: Buffer): number;
+  /** `fds`: one struct pollfd (int fd; short events; short revents), 8 bytes. */
+  poll(fds: Buffer, count: number, timeoutMs: number): number;
   close(fd: number): number;
   syscall(nr: number, ...args: unknown[]): number | bigint;
 }
@@ -26,11 +30,13 @@ function bind(): Libc {
   if (libc) return libc;
   // The process image: resolves libc's symbols whether it is glibc or musl.
   const lib = koffi.load(null);
-  // Anonymous, so binding again (another module instance in tests) never clashes with a named type.
-  const pollfd = koffi.struct({ fd: "int", events: "short", revents: "short" });
   libc = {
-    getsockopt: lib.func("int getsockopt(int fd, int level, int name, _Out_ uint8_t *value, _Inout_ uint32_t *length)") as Libc["getsockopt"],
-    poll: lib.func("poll", "int", [koffi.inout(koffi.pointer(pollfd)), "unsigned long", "int"]) as Libc["poll"],
+    // Buffers in and out rather than a JS array for the length: koffi passes their memory as is.
+    getsockopt: lib.func("int getsockopt(int fd, int level, int name, _Inout_ uint8_t *value, _Inout_ uint8_t *length)") as Libc["getsockopt"],
+    // The pollfd goes in and out as raw bytes: koffi passes a Buffer's memory as is, where a
+    // struct would be converted from and back to a JS object on every call (the liveness check
+    // runs on every Workload API call).
+    poll: lib.func("int poll(_Inout_ uint8_t *fds, unsigned long count, int timeout)") as Libc["poll"],
     close: lib.func("int close(int fd)") as Libc["close"],
     syscall: lib.func("long syscall(long nr, ...)") as Libc["syscall"],
   };
@@ -66,21 +72,28 @@ export function errnoOf(name: string): number | undefined {
   return koffi.os.errno[name];
 }
 
+// getsockopt's value and length, reused: each call is synchronous and read before the next.
+const optionValue = Buffer.alloc(12);
+const optionLength = Buffer.alloc(4);
+
+function getsockopt(fd: number, name: number, size: number, what: string): number {
+  optionValue.fill(0);
+  optionLength.writeUInt32LE(size, 0);
+  if (bind().getsockopt(fd, SOL_SOCKET, name, optionValue, optionLength) !== 0) throw failure(what);
+  return optionLength.readUInt32LE(0);
+}
+
 /** struct ucred of the socket's peer, as the kernel recorded it at connect(). */
 export function peerCred(fd: number): { pid: number; uid: number; gid: number } {
-  const value = Buffer.alloc(12);
-  const length = [value.length];
-  if (bind().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, value, length) !== 0) throw failure("getsockopt(SO_PEERCRED)");
-  if (length[0] !== 12) throw new SyscallError("getsockopt(SO_PEERCRED)", 0, `unexpected length ${length[0]}`);
-  return { pid: value.readInt32LE(0), uid: value.readUInt32LE(4), gid: value.readUInt32LE(8) };
+  const length = getsockopt(fd, SO_PEERCRED, 12, "getsockopt(SO_PEERCRED)");
+  if (length !== 12) throw new SyscallError("getsockopt(SO_PEERCRED)", 0, `unexpected length ${length}`);
+  return { pid: optionValue.readInt32LE(0), uid: optionValue.readUInt32LE(4), gid: optionValue.readUInt32LE(8) };
 }
 
 /** A new pidfd (close-on-exec) for the socket's peer process (Linux >= 6.5). */
 export function peerPidfd(fd: number): number {
-  const value = Buffer.alloc(4);
-  const length = [value.length];
-  if (bind().getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, value, length) !== 0) throw failure("getsockopt(SO_PEERPIDFD)");
-  return value.readInt32LE(0);
+  getsockopt(fd, SO_PEERPIDFD, 4, "getsockopt(SO_PEERPIDFD)");
+  return optionValue.readInt32LE(0);
 }
 
 /** pidfd_open(pid, 0): a pidfd (close-on-exec) for whichever process holds `pid` now. */
@@ -96,11 +109,14 @@ export function pidfdOpen(pid: number): number {
  * (POLLHUP once reaped, POLLNVAL for a bad fd) counts as gone too.
  */
 export function pidfdExited(pidfd: number): boolean {
+  const { poll } = bind();
   // A signal arriving during the call (EINTR) says nothing about the process: ask again.
   for (let attempt = 0; ; attempt++) {
-    const entry = { fd: pidfd, events: POLLIN, revents: 0 };
-    const ready = bind().poll(entry, 1, 0);
-    if (ready >= 0) return ready > 0 && entry.revents !== 0;
+    pollfd.writeInt32LE(pidfd, 0);
+    pollfd.writeInt16LE(POLLIN, 4);
+    pollfd.writeInt16LE(0, 6);
+    const ready = poll(pollfd, 1, 0);
+    if (ready >= 0) return ready > 0 && pollfd.readInt16LE(6) !== 0;
     const err = failure("poll(pidfd)");
     if (err.errno !== koffi.os.errno.EINTR || attempt >= 100) throw err;
   }
