@@ -22,7 +22,7 @@ import { generateKey } from "../keys/keys.js";
 import { rotationTime, validityOf } from "../svid/rotation.js";
 import type { AgentCache } from "./cache.js";
 import { JwtSvidCache } from "./jwt-cache.js";
-import { chainsTo, type X509SvidRecord } from "./x509-svid.js";
+import { chainsTo, compactSvidBytes, type X509SvidRecord } from "./x509-svid.js";
 
 export const maxBatchSize = 500;
 /** BatchNewX509SVID calls outstanding at once while minting. */
@@ -324,8 +324,7 @@ export class Manager {
         entryId: entry.id,
         spiffeId: spiffeIdOf(entry),
         revision: entry.revisionNumber,
-        chain: r.svid.certChain,
-        keyDer,
+        ...compactSvidBytes(keyDer, r.svid.certChain),
         validity,
         rotateAt: rotationTime(validity, Math.random(), this.options.availabilityTargetMs, now),
       });
