@@ -5,7 +5,7 @@ import { workloadEntry } from "../../../../test/fakes/agent-entries.js";
 import { TestAuthority } from "../../../../test/fakes/agent-pki.js";
 import { x509SvidRecord } from "../../../../test/fakes/agent-workload-api.js";
 import type { WorkloadUpdate } from "../manager/cache.js";
-import { encodeOnce, SharedResponses } from "./encoded-responses.js";
+import { encodeOnce, SharedJwtResponses, SharedResponses } from "./encoded-responses.js";
 import { x509SvidResponse } from "./responses.js";
 
 const ca = new TestAuthority("example.org", new Date());
@@ -77,5 +77,38 @@ describe("encodeOnce", () => {
     const b = { ...a, svids: [] };
     expect(X509SVIDResponse.decode(serialize(b)).svids).toEqual([]);
     expect(encoded).toBe(2);
+  });
+});
+
+describe("SharedJwtResponses", () => {
+  const a = { spiffeId: "spiffe://example.org/a", svid: "h.p.s1", hint: "" };
+  const b = { spiffeId: "spiffe://example.org/b", svid: "h.p.s2", hint: "db" };
+
+  it("answers the same tokens, IDs and hints in the same order with the same response", () => {
+    const shared = new SharedJwtResponses();
+    const first = shared.for([a, b]);
+    expect(first.svids).toEqual([a, b]);
+    expect(shared.for([{ ...a }, { ...b }])).toBe(first);
+    expect(shared.for([b, a])).not.toBe(first);
+    expect(shared.for([a])).not.toBe(first);
+  });
+
+  it("never answers another SPIFFE ID or hint than asked, even for the same token", () => {
+    const shared = new SharedJwtResponses();
+    const first = shared.for([a]);
+    const otherHint = shared.for([{ ...a, hint: "other" }]);
+    expect(otherHint).not.toBe(first);
+    expect(otherHint.svids[0]!.hint).toBe("other");
+    const otherId = shared.for([{ ...a, spiffeId: "spiffe://example.org/c" }]);
+    expect(otherId.svids[0]!.spiffeId).toBe("spiffe://example.org/c");
+  });
+
+  it("keeps at most `limit` answers, dropping the oldest", () => {
+    const shared = new SharedJwtResponses(2);
+    const x = shared.for([{ ...a, svid: "t.o.1" }]);
+    const y = shared.for([{ ...a, svid: "t.o.2" }]);
+    shared.for([{ ...a, svid: "t.o.3" }]);
+    expect(shared.for([{ ...a, svid: "t.o.2" }])).toBe(y);
+    expect(shared.for([{ ...a, svid: "t.o.1" }])).not.toBe(x);
   });
 });

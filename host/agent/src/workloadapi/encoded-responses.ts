@@ -52,3 +52,34 @@ export function encodeOnce<T extends object>(serialize: (value: T) => Buffer): (
     return b;
   };
 }
+
+/** A JWT-SVID as FetchJWTSVID answers it. */
+export interface JwtSvidAnswer {
+  readonly spiffeId: string;
+  readonly svid: string;
+  readonly hint: string;
+}
+
+/**
+ * FetchJWTSVID answers for tokens served again from the agent's JWT-SVID
+ * cache: the same tokens (with the same SPIFFE IDs and hints, in the same
+ * order) get the same response object, so it is encoded once. At most
+ * `limit` answers are kept, the oldest dropped first.
+ */
+export class SharedJwtResponses {
+  private readonly byTokens = new Map<string, { readonly svids: readonly JwtSvidAnswer[] }>();
+
+  constructor(private readonly limit = 256) {}
+
+  for(svids: readonly JwtSvidAnswer[]): { readonly svids: readonly JwtSvidAnswer[] } {
+    // Tokens are three base64url parts joined by dots: a space never occurs in one.
+    const key = svids.length === 1 ? svids[0]!.svid : svids.map((s) => s.svid).join(" ");
+    const kept = this.byTokens.get(key);
+    if (kept && kept.svids.length === svids.length && kept.svids.every((s, i) => s.spiffeId === svids[i]!.spiffeId && s.svid === svids[i]!.svid && s.hint === svids[i]!.hint)) return kept;
+    const response = { svids };
+    this.byTokens.delete(key);
+    this.byTokens.set(key, response);
+    if (this.byTokens.size > this.limit) this.byTokens.delete(this.byTokens.keys().next().value!);
+    return response;
+  }
+}

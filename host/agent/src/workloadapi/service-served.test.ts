@@ -24,15 +24,15 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function serve(cache: AgentCache) {
+async function serve(cache: AgentCache, fetchJwtSvid: (audience: readonly string[]) => Promise<string> = async () => {
+  throw new Error("not in this test");
+}) {
   const dir = mkdtempSync(join(tmpdir(), "signet-wl-"));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const registration = workloadApiService({
     cache,
     attestCaller: async () => selectors("unix:uid:1000"),
-    fetchJwtSvid: async () => {
-      throw new Error("not in this test");
-    },
+    fetchJwtSvid: async (_entry, audience) => fetchJwtSvid(audience),
     trustDomain: "example.org",
     allowUnauthenticatedVerifiers: false,
     allowedForeignJwtClaims: [],
@@ -46,7 +46,10 @@ async function serve(cache: AgentCache) {
     cleanups.push(() => channel.close());
     return new StreamReader(createClient(SpiffeWorkloadAPIService, channel).fetchX509Svid({}, { metadata: workloadHeader(), signal: calls.signal }));
   };
-  return { stream };
+  const channel = new Channel(`unix:${server.path}`, credentials.createInsecure(), {});
+  cleanups.push(() => channel.close());
+  const client = createClient(SpiffeWorkloadAPIService, channel);
+  return { stream, client };
 }
 
 const leafOf = (m: X509SVIDResponse) => m.svids.map((s) => [s.spiffeId, s.x509Svid.toString("base64"), s.x509SvidKey.toString("base64")]);
@@ -92,5 +95,23 @@ describe("FetchX509SVID as served", () => {
     expect(after.svids[0]!.bundle).toEqual(Buffer.concat([ca.der, next.der]));
     expect(after.svids[0]!.bundle).not.toEqual(before.svids[0]!.bundle);
     expect(after.svids[0]!.x509Svid).toEqual(before.svids[0]!.x509Svid);
+  });
+});
+
+describe("FetchJWTSVID as served", () => {
+  it("answers a token served again from the cache with the same message, and a new token with a new one", async () => {
+    const cache = new AgentCache();
+    cache.setBundles(ca.bundle(), new Map());
+    const entry = workloadEntry(1, { selectors: ["unix:uid:1000"], hint: "db" });
+    cache.setEntries([entry]);
+    const tokens = new Map([["aud-1", "h.p.one"], ["aud-2", "h.p.two"]]);
+    const { client } = await serve(cache, async (audience) => tokens.get(audience[0]!)!);
+    const ask = (aud: string) => client.fetchJwtsvid({ audience: [aud], spiffeId: "" }, { metadata: workloadHeader() });
+    const expected = (svid: string) => ({ svids: [{ spiffeId: "spiffe://example.org/workload/1", svid, hint: "db" }] });
+    expect(await ask("aud-1")).toEqual(expected("h.p.one"));
+    expect(await ask("aud-1")).toEqual(expected("h.p.one"));
+    expect(await ask("aud-2")).toEqual(expected("h.p.two"));
+    tokens.set("aud-1", "h.p.renewed");
+    expect(await ask("aud-1")).toEqual(expected("h.p.renewed"));
   });
 });

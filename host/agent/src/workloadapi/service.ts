@@ -20,7 +20,7 @@ import { JwtSvidError, parsePkixPublicKey, SpiffeId, validateJwtSvid } from "@si
 import type { AgentCache, WorkloadUpdate } from "../manager/cache.js";
 import { spiffeIdOf } from "../manager/manager.js";
 import type { Entry } from "@signet/proto/spire/api/types/entry";
-import { encodeOnce, SharedResponses } from "./encoded-responses.js";
+import { encodeOnce, SharedJwtResponses, SharedResponses } from "./encoded-responses.js";
 import { jwtBundlesResponse, x509BundlesResponse, x509SvidResponse } from "./responses.js";
 import { checkSecurityHeader } from "./security-header.js";
 
@@ -38,12 +38,14 @@ const noIdentity = () => new RpcError(Code.PERMISSION_DENIED, "no identity issue
 
 /**
  * The Workload API definition as this agent serves it: FetchX509SVID messages
- * are shared by callers in the same state (SharedResponses), so each is
- * encoded once however many callers it goes to.
+ * are shared by callers in the same state (SharedResponses) and FetchJWTSVID
+ * answers by calls served the same cached tokens (SharedJwtResponses), so
+ * each is encoded once however many callers it goes to.
  */
 const servedDefinition = {
   ...SpiffeWorkloadAPIService,
   fetchX509Svid: { ...SpiffeWorkloadAPIService.fetchX509Svid, responseSerialize: encodeOnce(SpiffeWorkloadAPIService.fetchX509Svid.responseSerialize) },
+  fetchJwtsvid: { ...SpiffeWorkloadAPIService.fetchJwtsvid, responseSerialize: encodeOnce(SpiffeWorkloadAPIService.fetchJwtsvid.responseSerialize) },
 };
 
 const sameX509State = (a: WorkloadUpdate, b: WorkloadUpdate) => a.bundle === b.bundle && sameIdentities(a, b) && sameMap(a.federatedBundles, b.federatedBundles);
@@ -51,6 +53,7 @@ const sameX509State = (a: WorkloadUpdate, b: WorkloadUpdate) => a.bundle === b.b
 export function workloadApiService(deps: WorkloadApiDeps): ServiceRegistration {
   const { cache } = deps;
   const x509Responses = new SharedResponses(x509SvidResponse, sameX509State);
+  const jwtResponses = new SharedJwtResponses();
 
   async function* watch<T>(ctx: CallContext, render: (u: WorkloadUpdate) => T | undefined, same: (a: WorkloadUpdate, b: WorkloadUpdate) => boolean): AsyncGenerator<T> {
     checkSecurityHeader(ctx.metadata);
@@ -130,7 +133,7 @@ export function workloadApiService(deps: WorkloadApiDeps): ServiceRegistration {
       entries = dedupeHints(entries);
       if (req.spiffeId !== "") entries = entries.filter((e) => spiffeIdOf(e) === req.spiffeId);
       if (entries.length === 0) throw noIdentity();
-      const svids = [];
+      const svids: { spiffeId: string; svid: string; hint: string }[] = [];
       for (const entry of entries) {
         let token: string;
         try {
@@ -140,7 +143,7 @@ export function workloadApiService(deps: WorkloadApiDeps): ServiceRegistration {
         }
         svids.push({ spiffeId: spiffeIdOf(entry), svid: token, hint: entry.hint });
       }
-      return { svids };
+      return jwtResponses.for(svids) as JWTSVIDResponse;
     },
 
     async validateJwtsvid(req: ValidateJWTSVIDRequest, ctx: CallContext): Promise<ValidateJWTSVIDResponse> {
