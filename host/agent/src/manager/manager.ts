@@ -32,6 +32,7 @@ const prepareSliceMs = 5;
 
 interface PreparedSvid {
   readonly entry: Entry;
+  readonly spiffeId: string;
   readonly csr: Buffer;
   readonly keyDer: Buffer;
 }
@@ -297,8 +298,9 @@ export class Manager {
     let sliceStart = performance.now();
     for (const entry of entries) {
       const key = generateKey(this.options.keyType);
-      const csr = createCsr({ privateKey: key.privateKey, spki: key.spki, uriSans: [spiffeIdOf(entry)] });
-      out.push({ entry, csr, keyDer: key.pkcs8 });
+      const spiffeId = spiffeIdOf(entry);
+      const csr = createCsr({ privateKey: key.privateKey, spki: key.spki, uriSans: [spiffeId] });
+      out.push({ entry, spiffeId, csr, keyDer: key.pkcs8 });
       if (performance.now() - sliceStart >= prepareSliceMs) {
         await setImmediate();
         sliceStart = performance.now();
@@ -312,7 +314,7 @@ export class Manager {
     const out: X509SvidRecord[] = [];
     const now = this.options.clock.now().getTime();
     results.forEach((r, i) => {
-      const { entry, keyDer } = prepared[i]!;
+      const { entry, spiffeId, keyDer } = prepared[i]!;
       if (!r.svid) {
         this.options.log.warn("Server refused an X509-SVID", { entry_id: entry.id, code: r.error?.code, error: r.error?.message });
         this.refusedUntil.set(entry.id, now + this.options.syncIntervalMs);
@@ -322,7 +324,7 @@ export class Manager {
       const validity = validityOf(r.svid.certChain[0]!);
       out.push({
         entryId: entry.id,
-        spiffeId: spiffeIdOf(entry),
+        spiffeId,
         revision: entry.revisionNumber,
         ...compactSvidBytes(keyDer, r.svid.certChain),
         validity,

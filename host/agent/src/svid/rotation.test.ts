@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { TestAuthority } from "../../../../test/fakes/agent-pki.js";
 import { rotationTime, validityOf } from "./rotation.js";
@@ -38,5 +39,20 @@ describe("validityOf", () => {
     const { chain } = ca.svid("spiffe://example.org/w", now, 3600);
     // SPIRE's 10 s not-before cushion.
     expect(validityOf(chain[0]!)).toEqual({ notBefore: now.getTime() - 10_000, notAfter: now.getTime() + hour });
+  });
+
+  it("agrees with node:crypto on UTCTime and GeneralizedTime (from 2050) validities", () => {
+    for (const now of [new Date(Date.UTC(2049, 11, 31, 23, 0)), new Date(Date.UTC(2051, 5, 1))]) {
+      const { chain } = new TestAuthority("example.org", now).svid("spiffe://example.org/w", now, 7200);
+      const cert = new X509Certificate(chain[0]!);
+      expect(validityOf(chain[0]!)).toEqual({ notBefore: Date.parse(cert.validFrom), notAfter: Date.parse(cert.validTo) });
+    }
+  });
+
+  it("throws on a certificate cut short or not a certificate", () => {
+    const now = new Date(Date.UTC(2026, 0, 1, 12));
+    const { chain } = new TestAuthority("example.org", now).svid("spiffe://example.org/w", now, 3600);
+    expect(() => validityOf(chain[0]!.subarray(0, 120))).toThrow(/truncated/);
+    expect(() => validityOf(Buffer.from("0403010203", "hex"))).toThrow(/unexpected tag/);
   });
 });
