@@ -13,7 +13,7 @@ import { BundleEndpoint } from "./bundle-endpoint.js";
 import { BundleManager } from "./bundle-manager.js";
 import { BundleUpdater } from "./bundle-updater.js";
 import type { FederationConfig } from "./config.js";
-import { dataStoreRelationships, mergeRelationships, staticRelationships } from "./relationship-source.js";
+import { dataStoreRelationships, excludingOwnTrustDomain, mergeRelationships, staticRelationships } from "./relationship-source.js";
 import { ServingCertFiles } from "./serving-cert.js";
 
 export interface FederationDeps {
@@ -34,10 +34,12 @@ export interface RunningFederation {
 
 export async function startFederation(deps: FederationDeps): Promise<RunningFederation> {
   const clientLog = deps.log.with({ subsystem_name: "bundle_client" });
+  const warn = (msg: string, fields: Record<string, unknown>) => clientLog.warn(msg, fields);
   const bundleManager = new BundleManager({
-    source: mergeRelationships(
-      staticRelationships(deps.config.federatesWith),
-      dataStoreRelationships(deps.dataStore, (msg, fields) => clientLog.warn(msg, fields)),
+    source: excludingOwnTrustDomain(
+      mergeRelationships(staticRelationships(deps.config.federatesWith), dataStoreRelationships(deps.dataStore, warn)),
+      deps.trustDomain.name,
+      warn,
     ),
     newUpdater: (td, config) => new BundleUpdater(td, config, deps.dataStore),
     clock: deps.clock,

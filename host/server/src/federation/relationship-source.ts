@@ -42,6 +42,33 @@ export function staticRelationships(configs: TrustDomainConfigs): RelationshipSo
   return { trustDomainConfigs: async () => configs };
 }
 
+/**
+ * `source` without the server's own trust domain. A relationship for it
+ * (federates_with naming it, or a row written around the TrustDomain API,
+ * which refuses one) would let that endpoint replace the bundle every agent
+ * and workload trusts for this trust domain; it is skipped, with a warning
+ * when it first appears (not on every 10 s re-read).
+ */
+export function excludingOwnTrustDomain(
+  source: RelationshipSource,
+  own: string,
+  warn: (msg: string, fields: Record<string, unknown>) => void,
+): RelationshipSource {
+  let present = false;
+  return {
+    async trustDomainConfigs() {
+      const configs = await source.trustDomainConfigs();
+      const was = present;
+      present = configs.has(own);
+      if (!present) return configs;
+      if (!was) warn("Ignoring federation relationship for the server's own trust domain", { trust_domain: own });
+      const rest = new Map(configs);
+      rest.delete(own);
+      return rest;
+    },
+  };
+}
+
 /** Later sources first, then earlier ones over them: the first source wins. */
 export function mergeRelationships(...sources: RelationshipSource[]): RelationshipSource {
   return {
