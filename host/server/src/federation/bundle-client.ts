@@ -44,8 +44,35 @@ export async function fetchFederatedBundle(config: BundleClientConfig, signal?: 
   if (config.spiffeAuth && config.spiffeAuth.endpointSpiffeId.toString() === "") {
     throw new BundleFetchError(`no SPIFFE ID specified for federation with ${JSON.stringify(config.trustDomain.name)}`);
   }
-  const timeout = AbortSignal.timeout(config.timeoutMs ?? defaultTimeoutMs);
-  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  const deadline = fetchDeadline(signal, config.timeoutMs ?? defaultTimeoutMs);
+  try {
+    return await fetchFrom(config, deadline.signal);
+  } finally {
+    deadline.release();
+  }
+}
+
+/**
+ * The caller's signal or the timeout, whichever comes first. Not
+ * AbortSignal.any: Node keeps each signal it derives from a long-lived one
+ * (an updater's stop signal, polled for the life of the server) alive.
+ */
+function fetchDeadline(signal: AbortSignal | undefined, timeoutMs: number): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal?.reason);
+  const timer = setTimeout(() => controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")), timeoutMs);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    release: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+async function fetchFrom(config: BundleClientConfig, combined: AbortSignal): Promise<Bundle> {
   let url = config.endpointUrl;
   for (let hops = 0; ; hops++) {
     const res = await get(url, config, combined);

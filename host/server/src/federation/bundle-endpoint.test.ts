@@ -1,6 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import * as https from "node:https";
+import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tls from "node:tls";
@@ -126,6 +127,26 @@ describe("bundle endpoint, https_spiffe profile, and the bundle client", () => {
     ).rejects.toThrow(/^failed to fetch bundle: Get "https:\/\/127\.0\.0\.1:\d+": /);
     // https_web trusts Node's CA store, which does not hold a SPIFFE CA.
     await expect(fetchFederatedBundle({ trustDomain: td, endpointUrl: url() })).rejects.toThrow(/^failed to fetch bundle: Get "https:\/\/127\.0\.0\.1:\d+": /);
+  });
+
+  it("gives up on an endpoint that never answers after the timeout, or when the caller stops", async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => void sockets.add(socket)); // accepts, never completes a handshake
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const silentUrl = `https://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    try {
+      const td = TrustDomain.parse("a.test");
+      await expect(fetchFederatedBundle({ trustDomain: td, endpointUrl: silentUrl, spiffeAuth, timeoutMs: 200 })).rejects.toThrow(
+        `failed to fetch bundle: Get ${JSON.stringify(silentUrl)}: timed out`,
+      );
+      const caller = new AbortController();
+      const fetching = fetchFederatedBundle({ trustDomain: td, endpointUrl: silentUrl, spiffeAuth }, caller.signal);
+      caller.abort(new Error("server stopping"));
+      await expect(fetching).rejects.toThrow(`failed to fetch bundle: Get ${JSON.stringify(silentUrl)}: server stopping`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it("reports an endpoint that cannot be reached", async () => {

@@ -165,3 +165,70 @@ describe("BundleManager", () => {
     expect(await storedBundle(ds, "c.test")).toBeDefined();
   });
 });
+
+describe("BundleManager stop", () => {
+  it("waits for a RefreshBundle reconciliation under way, so no refresh loop it would start outlives stop()", async () => {
+    const clock = new ManualClock();
+    const endpoints = new Endpoints();
+    const configs = new Map<string, TrustDomainConfig>();
+    let release: () => void = () => {};
+    let gate: Promise<void> | undefined;
+    let entered: () => void = () => {};
+    const manager = new BundleManager({
+      source: {
+        trustDomainConfigs: async () => {
+          entered();
+          await gate;
+          return configs;
+        },
+      },
+      newUpdater: (td, config) =>
+        new BundleUpdater(td, config, { fetchBundle: async () => ({ bundle: undefined }), setBundle: async (req) => ({ bundle: req.bundle }) }, endpoints.fetch),
+      clock,
+      log,
+    });
+    manager.start();
+    await clock.sleepers(1); // the config loop, parked with nothing to manage
+
+    // RefreshBundle re-reads the relationships; the read is slow, and a relationship appears meanwhile.
+    gate = new Promise((resolve) => (release = resolve));
+    const reading = new Promise<void>((resolve) => (entered = resolve));
+    configs.set("b.test", { endpointUrl: "https://b.test", profile: { kind: "https_web" } });
+    const refreshed = manager.refreshBundleFor(TrustDomain.parse("b.test"), new AbortController().signal);
+    await reading; // the reconciliation is under way when stop() is called
+    const stopped = manager.stop();
+    release();
+    await stopped;
+
+    expect(await refreshed).toBe(false);
+    expect(manager.managedTrustDomains()).toEqual([]);
+    expect(clock.sleeping).toBe(0);
+    expect(endpoints.fetches).toEqual([]);
+  });
+});
+
+describe("BundleUpdater", () => {
+  it("does not store a fetched bundle once its loop was stopped mid-fetch (relationship removed, server stopping)", async () => {
+    const writes: Bundle[] = [];
+    const stop = new AbortController();
+    const updater = new BundleUpdater(
+      TrustDomain.parse("b.test"),
+      { endpointUrl: "https://b.test", profile: { kind: "https_web" } },
+      {
+        fetchBundle: async () => ({ bundle: undefined }),
+        setBundle: async (req) => {
+          writes.push(req.bundle!);
+          return { bundle: req.bundle };
+        },
+      },
+      async (config) => {
+        stop.abort(); // the answer arrives just as the loop is stopped
+        return bundleOf(b, { trustDomain: config.trustDomain.name });
+      },
+    );
+    const result = await updater.updateBundle(stop.signal);
+    expect(result.error?.message).toBe("bundle update cancelled before the fetched bundle was stored");
+    expect(result.stored).toBeUndefined();
+    expect(writes).toEqual([]);
+  });
+});

@@ -40,10 +40,15 @@ export class BundleManager {
     this.running ??= this.configLoop();
   }
 
-  /** Stops every loop and waits for them. */
+  /**
+   * Stops every loop and waits for them. A reconciliation already under way
+   * (RefreshBundle's) is waited for first, so no loop it starts outlives stop.
+   */
   async stop(): Promise<void> {
     this.stopping.abort();
+    this.wake.abort();
     await this.running;
+    await this.configLock;
     const all = [...this.updaters.values()];
     this.updaters.clear();
     for (const m of all) m.stop.abort();
@@ -87,7 +92,9 @@ export class BundleManager {
       }
       if (stop.aborted) break;
       // A trigger that came during the reload asks for another one at once.
-      if (!this.wake.signal.aborted) await this.deps.clock.sleep(configRefreshIntervalMs, AbortSignal.any([stop, this.wake.signal]));
+      // stop() aborts `wake` too, so one signal serves (no AbortSignal.any kept alive by `stop` every 10 s).
+      if (!this.wake.signal.aborted) await this.deps.clock.sleep(configRefreshIntervalMs, this.wake.signal);
+      if (stop.aborted) break;
       this.wake = new AbortController();
     }
     this.deps.log.info("Shutting down");
@@ -103,6 +110,7 @@ export class BundleManager {
   private async reconcile(): Promise<void> {
     if (this.stopping.signal.aborted) return;
     const configs = new Map(await this.deps.source.trustDomainConfigs());
+    if (this.stopping.signal.aborted) return;
     const stale: Managed[] = [];
     for (const [td, managed] of this.updaters) {
       const config = configs.get(td);

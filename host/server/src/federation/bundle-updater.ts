@@ -73,6 +73,8 @@ export class BundleUpdater {
       return { ...heldPart, error: new Error(`failed to fetch federated bundle from endpoint: ${asError(err).message}`) };
     }
     if (held && bundlesEqual(fetched, held)) return heldPart;
+    // Stopped meanwhile (relationship removed, server stopping, RefreshBundle's caller gone): the answer is not stored.
+    if (signal.aborted) return { ...heldPart, error: new Error("bundle update cancelled before the fetched bundle was stored") };
     try {
       await this.dataStore.setBundle({ bundle: fetched });
     } catch (err) {
