@@ -1,5 +1,5 @@
 /**
- * A stock spire-agent (SPIRE v1.15.3, built from the Go module proxy in test/e2e/go/spire-agent)
+ * A stock spire-agent (SPIRE v1.15.3, built from the Go module proxy in test/e2e/go/stock-spire)
  * against signet-server: it attests with a join token, syncs its authorized entries, gets its
  * workload's X509-SVID minted (BatchNewX509SVID) and a JWT-SVID (NewJWTSVID), and serves them on
  * its own Workload API, where spire-agent's own CLI fetches them.
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../fakes/signet-pair.js";
 import { goBuild, goBuildDir, haveGo, requireGoInCI } from "./go-toolchain.js";
 
-requireGoInCI("(to build the stock spire-agent from test/e2e/go/spire-agent)");
+requireGoInCI("(to build the stock spire-agent from test/e2e/go/stock-spire)");
 
 /** A cold Go build cache compiles all of spire-agent: about ten minutes on two cores. */
 const coldBuildMs = 20 * 60_000;
@@ -53,7 +53,7 @@ describe.skipIf(!haveGo)("a stock spire-agent v1.15.3 against signet-server", ()
   }
 
   beforeAll(async () => {
-    await goBuild("spire-agent", ["github.com/spiffe/spire/cmd/spire-agent"], coldBuildMs);
+    await goBuild("stock-spire", ["github.com/spiffe/spire/cmd/spire-agent"], coldBuildMs);
     server = await startTestServer();
     const token = await server.joinToken();
     agentId = `spiffe://example.org/spire/agent/join_token/${token}`;
