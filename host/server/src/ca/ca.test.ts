@@ -7,6 +7,7 @@ import { TestKeyStore } from "../../../../test/fakes/keymanager.js";
 import { type TestCa, type TestCaOptions, startTestCa } from "../../../../test/fakes/server-ca.js";
 import { TestUpstreamAuthority } from "../../../../test/fakes/upstream-authority.js";
 import { CaError } from "./authority.js";
+import { serialNumbers } from "./ca.js";
 
 const td = TrustDomain.parse("example.org");
 const hour = 3600_000;
@@ -298,5 +299,19 @@ describe("with an UpstreamAuthority", () => {
     };
     const { rotator } = await setup({ upstream, clock });
     await expect(rotator.initialize()).rejects.toThrow("does not match the key the server generated");
+  });
+});
+
+describe("serialNumbers", () => {
+  it("draws distinct positive serials of at most 128 bits, one per certificate", () => {
+    const serials = serialNumbers(500);
+    expect(serials).toHaveLength(500);
+    expect(new Set(serials).size).toBe(500);
+    for (const s of serials) {
+      expect(s > 0n).toBe(true);
+      expect(s < 1n << 128n).toBe(true);
+    }
+    // spread over the whole range, not counting up from one draw
+    expect(serials.filter((s) => s >= 1n << 127n).length).toBeGreaterThan(150);
   });
 });

@@ -4,7 +4,7 @@
  * JWT-SVIDs with them. Certificates are minted in batches: every TBS is
  * built first, then one KeyManager call signs them all.
  */
-import { X509Certificate, randomUUID } from "node:crypto";
+import { X509Certificate, randomBytes, randomUUID } from "node:crypto";
 import {
   type CertificateTemplate,
   SpiffeId,
@@ -110,7 +110,8 @@ export class Ca implements ServerCA, ManagedCa {
   async signWorkloadX509Svids(requests: readonly X509SvidRequest[]): Promise<Array<IssuedX509Svid | CaError>> {
     const ca = this.requireX509Ca();
     const now = this.options.clock.now();
-    const templates = requests.map((r) => this.svidTemplate(ca, r, r.ttlSeconds || this.options.x509SvidTtlSeconds, now));
+    const serials = serialNumbers(requests.length);
+    const templates = requests.map((r, i) => this.svidTemplate(ca, r, r.ttlSeconds || this.options.x509SvidTtlSeconds, now, serials[i]));
     const valid = templates.filter((t): t is CertificateTemplate => !(t instanceof CaError));
     const certs = await this.mint(ca, valid);
     let next = 0;
@@ -194,7 +195,7 @@ export class Ca implements ServerCA, ManagedCa {
     return this.issued(ca, cert!, template);
   }
 
-  private svidTemplate(ca: X509CaAuthority, r: X509SvidRequest, ttlSeconds: number, now: Date): CertificateTemplate | CaError {
+  private svidTemplate(ca: X509CaAuthority, r: X509SvidRequest, ttlSeconds: number, now: Date, serial?: bigint): CertificateTemplate | CaError {
     try {
       checkMember(this.options.trustDomain, r.spiffeId, "X509-SVID");
       return wrapTemplateError(
@@ -207,6 +208,7 @@ export class Ca implements ServerCA, ManagedCa {
             now,
             ...(r.dnsNames ? { dnsNames: r.dnsNames } : {}),
             ...(r.subject ? { subject: r.subject } : {}),
+            ...(serial !== undefined ? { serial } : {}),
           }),
         "invalid X509-SVID template",
       );
@@ -275,4 +277,20 @@ export function issuedBy(cert: Buffer, issuerCert: Buffer): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * `count` random 128-bit serial numbers, never 0 (as newSerialNumber draws
+ * them), from one read of the CSPRNG: one read per certificate costs more
+ * than the rest of its template.
+ */
+export function serialNumbers(count: number): bigint[] {
+  const bytes = randomBytes(16 * count);
+  const out: bigint[] = [];
+  for (let i = 0; i < count; i++) {
+    let serial = BigInt(`0x${bytes.toString("hex", 16 * i, 16 * i + 16)}`);
+    while (serial === 0n) serial = BigInt(`0x${randomBytes(16).toString("hex")}`);
+    out.push(serial);
+  }
+  return out;
 }
