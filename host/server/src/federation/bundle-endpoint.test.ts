@@ -98,6 +98,8 @@ describe("bundle endpoint, https_spiffe profile, and the bundle client", () => {
     expect(await request(endpoint.port, "POST", "/")).toEqual({ status: 405, type: "text/plain; charset=utf-8", body: "405 method not allowed\n" });
     expect(await request(endpoint.port, "GET", "/bundle")).toEqual({ status: 404, type: "text/plain; charset=utf-8", body: "404 page not found\n" });
     expect((await request(endpoint.port, "GET", "/?x=1")).status).toBe(200);
+    // The path as sent, not as a browser would resolve it.
+    for (const path of ["//", "//bundle.example/", "/bundle/..", "/./"]) expect((await request(endpoint.port, "GET", path)).status, path).toBe(404);
   });
 
   it("answers 500 when the bundle cannot be read, which the client reports with the body", async () => {

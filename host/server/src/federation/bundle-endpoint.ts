@@ -75,8 +75,7 @@ export class BundleEndpoint {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== "GET") return httpError(res, 405, "405 method not allowed");
-    const path = new URL(req.url ?? "/", "https://bundle-endpoint").pathname;
-    if (path !== "/") return httpError(res, 404, "404 page not found");
+    if (requestPath(req.url ?? "/") !== "/") return httpError(res, 404, "404 page not found");
     let bundle: Bundle;
     try {
       bundle = await this.options.bundle();
@@ -138,6 +137,20 @@ export class BundleEndpoint {
       };
     }
     return this.svidPem.pair;
+  }
+}
+
+/**
+ * The request's path as Go's net/http sees it: an origin-form target is
+ * taken as sent (WHATWG URL parsing would read "//x" as a host and resolve
+ * "/a/.." to "/", which Go answers 404); an absolute-form one is parsed.
+ */
+function requestPath(target: string): string {
+  if (target.startsWith("/")) return target.split("?", 1)[0]!;
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return target;
   }
 }
 
