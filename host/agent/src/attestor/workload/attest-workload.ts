@@ -78,9 +78,9 @@ export async function attestWorkload(pid: number, attestors: readonly WorkloadAt
   }
   if (errors.length > 0) {
     log.error("Failed to collect all selectors", { pid, error: errors.join("\n"), selectors: selectors.map(formatSelector) });
-  } else if (pid !== process.pid) {
+  } else if (pid !== process.pid && log.enabled("debug")) {
     // The agent's own health check calls the Workload API often: SPIRE keeps
-    // those out of the log.
+    // those out of the log. The selectors are formatted only when the line is kept.
     log.debug("PID attested to have selectors", { pid, selectors: selectors.map(formatSelector) });
   }
   return selectors;
