@@ -11,12 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../fakes/signet-pair.js";
-import { goBuild, goBuildDir, haveGo, requireGoInCI } from "./go-toolchain.js";
+import { goBuildDir, haveGo, requireGoInCI } from "./go-toolchain.js";
+import { buildStockSpire, stockSpireColdBuildMs } from "./stock-spire.js";
 
 requireGoInCI("(to build the stock spire-agent from test/e2e/go/stock-spire)");
 
-/** A cold Go build cache compiles all of spire-agent: about ten minutes on two cores. */
-const coldBuildMs = 20 * 60_000;
 const uid = process.getuid!();
 const workloadId = "spiffe://example.org/stock-agent-workload";
 
@@ -53,7 +52,7 @@ describe.skipIf(!haveGo)("a stock spire-agent v1.15.3 against signet-server", ()
   }
 
   beforeAll(async () => {
-    await goBuild("stock-spire", ["github.com/spiffe/spire/cmd/spire-agent"], coldBuildMs);
+    await buildStockSpire();
     server = await startTestServer();
     const token = await server.joinToken();
     agentId = `spiffe://example.org/spire/agent/join_token/${token}`;
@@ -91,7 +90,7 @@ plugins {
     const until = Date.now() + 60_000;
     while (!existsSync(socketPath) && agent.exitCode === null && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
     if (!existsSync(socketPath)) throw new Error(`spire-agent did not open its Workload API socket:\n${agentLog.slice(-4000)}`);
-  }, coldBuildMs + 120_000);
+  }, stockSpireColdBuildMs + 120_000);
 
   afterAll(async () => {
     if (agent && agent.exitCode === null) {

@@ -19,12 +19,11 @@ import { createClient } from "@signet/proto";
 import { SpiffeWorkloadAPIService, type X509SVIDResponse } from "@signet/proto/workload/workload";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { firstX509SvidResponse } from "../fakes/signet-pair.js";
-import { goBuild, goBuildDir, haveGo, requireGoInCI } from "./go-toolchain.js";
+import { goBuildDir, haveGo, requireGoInCI } from "./go-toolchain.js";
+import { buildStockSpire, stockSpireColdBuildMs } from "./stock-spire.js";
 
 requireGoInCI("(to build the stock spire-server from test/e2e/go/stock-spire)");
 
-/** A cold Go build cache compiles all of spire-server: about ten minutes on two cores. */
-const coldBuildMs = 20 * 60_000;
 const uid = process.getuid!();
 const workloadId = "spiffe://example.org/stock-server/workload";
 const extraId = "spiffe://example.org/stock-server/extra";
@@ -91,7 +90,7 @@ describe.skipIf(!haveGo)("signet-agent against a stock spire-server v1.15.3", ()
   }
 
   beforeAll(async () => {
-    await goBuild("stock-spire", ["github.com/spiffe/spire/cmd/spire-server"], coldBuildMs);
+    await buildStockSpire();
     const port = await freePort();
     mkdirSync(join(dir, "server"));
     writeFileSync(
@@ -168,7 +167,7 @@ plugins {
     workloadSocket = config.socketPath;
     agent = await startAgent(config, { log: createLogger({ level: "info", write: (line) => void (agentLog = (agentLog + line).slice(-20_000)) }) });
     channel = new Channel(`unix://${workloadSocket}`, credentials.createInsecure(), {});
-  }, coldBuildMs + 120_000);
+  }, stockSpireColdBuildMs + 120_000);
 
   afterAll(async () => {
     channel?.close();
