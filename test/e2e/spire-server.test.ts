@@ -4,11 +4,12 @@
  * token, the entries and the bundle come from spire-server's own CLI. signet-agent attests (and
  * spire-server lists it), syncs, serves its workload an X509-SVID chained to spire-server's bundle
  * and a JWT-SVID that verifies with spire-server's JWT keys, renews its own short-lived SVID with
- * RenewAgent (spire-server records the new serial), and drops an SVID whose entry was deleted.
+ * RenewAgent (spire-server records the new serial), drops an SVID whose entry was deleted, and
+ * stops when spire-server evicts it.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createPublicKey, type JsonWebKey, verify, X509Certificate } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -282,4 +283,14 @@ plugins {
     const synced = [...agent!.cache.entryMap.values()].map((e) => `spiffe://${e.spiffeId!.trustDomain}${e.spiffeId!.path}`);
     expect(synced).toEqual([workloadId]);
   }, 40_000);
+
+  it("drops its SVID and stops when spire-server's CLI evicts it (a join token cannot re-attest)", async () => {
+    await spire(["agent", "evict", "-spiffeID", agentId]);
+    const outcome = await Promise.race([agent!.stopped, sleep(20_000).then(() => undefined)]);
+    expect(outcome?.error, logs()).toMatch(/AGENT_NOT_ATTESTED|AGENT_NOT_ACTIVE/);
+    const stored = JSON.parse(readFileSync(join(agent!.config.dataDir, "agent-data.json"), "utf8")) as { svid?: unknown };
+    expect(stored.svid).toBeUndefined();
+    const listed = JSON.parse(await spire(["agent", "list", "-output", "json"])) as { agents?: unknown[] };
+    expect(listed.agents ?? []).toEqual([]);
+  }, 30_000);
 });
