@@ -4,7 +4,8 @@
 //   sync       agent process spawn -> startAgent() resolved: node attestation (join token),
 //              SyncAuthorizedEntries (revision pages, then the entries by id), X509-SVIDs minted
 //              up to the cache bound x509_svid_cache_max_size (default 1000; also 10000) in
-//              BatchNewX509SVID calls of 500, Workload API serving.       target: <= 5 s
+//              BatchNewX509SVID calls of 500 (two in flight), Workload API serving.
+//                                                                          target: <= 5 s
 //   idle CPU   the agent process's CPU (process.cpuUsage) over 30 s right after the sync, as % of
 //              one core (syncs every 5 s meanwhile).                       target: <= 2%
 //   RSS        the agent process after the sync and after the idle window. target: <= 200 MB

@@ -8,11 +8,19 @@
  * (ECPrivateKey) takes the direct path and is cheap. An EC key is therefore
  * exported once as SEC1, and both its PKCS#8 and its SubjectPublicKeyInfo
  * are put together from that: the same bytes OpenSSL and Go write
- * (bench/agent-sync keygen figures). A JWK export is never used: exporting
- * a JWK from a fresh KeyObject can deadlock Node 20 (a GC during the export
- * waits on the lock the export holds).
+ * (bench/agent-sync keygen figures).
+ *
+ * Node 20 deadlocks when a fresh KeyObject is asked for a JWK export or
+ * for its asymmetricKeyDetails: both hold the key's lock while allocating,
+ * a GC can run then, and finalizing the key-generation job takes the same
+ * lock (seen in bench/agent-sync: main thread in ~KeyGenJob under
+ * GetEcKeyDetail). The DER exports and signing do not allocate under the
+ * lock. So neither is ever used here, and CSRs for these keys are signed
+ * by csrFor, which takes the signature algorithm from the key type rather
+ * than from the key (createCsr would ask asymmetricKeyDetails).
  */
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import { createCsrWithSigner, type ExternalCsrParams, type SignatureAlgorithm } from "@signet/spiffe";
 import type { WorkloadKeyType } from "../config/agent-config.js";
 
 export interface GeneratedKey {
@@ -21,6 +29,8 @@ export interface GeneratedKey {
   readonly spki: Buffer;
   /** The private key as PKCS#8 DER (what the Workload API hands out). */
   readonly pkcs8: Buffer;
+  /** How CSRs for this key are signed. */
+  readonly algorithm: SignatureAlgorithm;
 }
 
 // AlgorithmIdentifier { id-ecPublicKey, namedCurve } of each curve, DER.
@@ -31,19 +41,27 @@ const pkcs8Version = Buffer.from("020100", "hex");
 export function generateKey(type: WorkloadKeyType): GeneratedKey {
   switch (type) {
     case "ec-p256":
-      return ecKey("P-256", p256Algorithm);
+      return ecKey("P-256", p256Algorithm, "ECDSA-SHA256");
     case "ec-p384":
-      return ecKey("P-384", p384Algorithm);
+      return ecKey("P-384", p384Algorithm, "ECDSA-SHA384");
     case "rsa-2048": {
       const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-      return { privateKey, spki: publicKey.export({ type: "spki", format: "der" }), pkcs8: privateKey.export({ type: "pkcs8", format: "der" }) };
+      const spki = publicKey.export({ type: "spki", format: "der" });
+      return { privateKey, spki, pkcs8: privateKey.export({ type: "pkcs8", format: "der" }), algorithm: "SHA256-RSA" };
     }
   }
 }
 
-function ecKey(namedCurve: "P-256" | "P-384", algorithm: Buffer): GeneratedKey {
+/** A PKCS#10 request for `key`, signed by it (see the header for why not createCsr). */
+export function csrFor(key: GeneratedKey, params: Omit<ExternalCsrParams, "spki"> = {}): Promise<Buffer> {
+  const hash = key.algorithm === "ECDSA-SHA384" ? "sha384" : "sha256";
+  const signingKey = { key: key.privateKey, dsaEncoding: "der" as const };
+  return createCsrWithSigner({ ...params, spki: key.spki }, { algorithm: key.algorithm, sign: (info) => sign(hash, info, signingKey) });
+}
+
+function ecKey(namedCurve: "P-256" | "P-384", keyAlgorithm: Buffer, algorithm: SignatureAlgorithm): GeneratedKey {
   const { privateKey } = generateKeyPairSync("ec", { namedCurve });
-  return { privateKey, ...fromSec1(privateKey.export({ type: "sec1", format: "der" }), algorithm) };
+  return { privateKey, ...fromSec1(privateKey.export({ type: "sec1", format: "der" }), keyAlgorithm), algorithm };
 }
 
 /**

@@ -15,10 +15,10 @@ import type { Clock, Logger } from "@signet/host-common";
 import { Code, RpcError } from "@signet/proto";
 import type { Bundle } from "@signet/proto/spire/api/types/bundle";
 import type { Entry } from "@signet/proto/spire/api/types/entry";
-import { createCsr, SpiffeId, TrustDomain } from "@signet/spiffe";
+import { SpiffeId, TrustDomain } from "@signet/spiffe";
 import type { ServerClient } from "../client/client.js";
 import type { WorkloadKeyType } from "../config/agent-config.js";
-import { generateKey } from "../keys/keys.js";
+import { csrFor, generateKey } from "../keys/keys.js";
 import { rotationTime, validityOf } from "../svid/rotation.js";
 import type { AgentCache } from "./cache.js";
 import { JwtSvidCache } from "./jwt-cache.js";
@@ -254,13 +254,13 @@ export class Manager {
   }
 
   /**
-   * Mints what is due in batches, at most two calls in flight: the next
-   * batch's keys and CSRs are made while the server signs the previous
-   * ones, so agent and server work side by side and the server finds the
-   * next batch waiting when it finishes one. Batches are sized for the cap
-   * the calls in flight will leave on success; a failed call halves the
-   * cap from its own size, the calls still in flight finish, and the pass
-   * fails.
+   * Mints what is due in batches, at most two calls in flight. Keys and
+   * CSRs are made without waiting for answers: while the server signs one
+   * batch it already holds the next, and the agent prepares the one after
+   * (a prepared batch waits for a free slot), so neither side waits for
+   * the other. Batches are sized for the cap the calls in flight will
+   * leave on success; a failed call halves the cap from its own size, the
+   * calls still in flight finish, and the pass fails.
    */
   private async mintDue(tainted: readonly X509Certificate[]): Promise<void> {
     const due = this.dueEntries(tainted);
@@ -269,6 +269,7 @@ export class Manager {
     let cap = this.batchCap;
     for (let offset = 0; offset < due.length && !failed; ) {
       const batch = await this.prepare(due.slice(offset, offset + cap));
+      while (inFlight.size >= maxCallsInFlight && !failed) await Promise.race(inFlight);
       if (failed) break;
       offset += batch.length;
       const sentWithCap = cap;
@@ -281,7 +282,6 @@ export class Manager {
         .finally(() => inFlight.delete(call));
       inFlight.add(call);
       cap = Math.min(maxBatchSize, cap * 2);
-      while (inFlight.size >= maxCallsInFlight) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
     if (failed) throw failed.error;
@@ -299,7 +299,7 @@ export class Manager {
     for (const entry of entries) {
       const key = generateKey(this.options.keyType);
       const spiffeId = spiffeIdOf(entry);
-      const csr = createCsr({ privateKey: key.privateKey, spki: key.spki, uriSans: [spiffeId] });
+      const csr = await csrFor(key, { uriSans: [spiffeId] });
       out.push({ entry, spiffeId, csr, keyDer: key.pkcs8 });
       if (performance.now() - sliceStart >= prepareSliceMs) {
         await setImmediate();

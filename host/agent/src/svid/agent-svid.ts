@@ -8,9 +8,8 @@
  */
 import type { KeyObject } from "node:crypto";
 import type { Clock, Logger } from "@signet/host-common";
-import { createCsr } from "@signet/spiffe";
 import type { ClientIdentity } from "../client/server-tls.js";
-import { generateKey } from "../keys/keys.js";
+import { csrFor, generateKey } from "../keys/keys.js";
 import type { AgentStorage } from "../storage/storage.js";
 import { rotationTime, type Validity, validityOf } from "./rotation.js";
 
@@ -88,7 +87,7 @@ export class AgentSvid {
       next = await this.options.reattest();
     } else {
       const key = generateKey("ec-p256");
-      const chain = await this.options.renew(createCsr({ privateKey: key.privateKey, spki: key.spki }));
+      const chain = await this.options.renew(await csrFor(key));
       next = { chain, privateKey: key.privateKey, reattestable: false };
     }
     await this.options.storage.storeSvid(next);
