@@ -12,12 +12,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../fakes/signet-pair.js";
-import { goBuild, goBuildDir, haveGo, requireGoInCI } from "./go-toolchain.js";
+import { haveGo, requireGoInCI } from "./go-toolchain.js";
+import { buildStockSpire, stockSpireColdBuildMs } from "./stock-spire.js";
 
 requireGoInCI("(to build the stock spire-server from test/e2e/go/stock-spire)");
-
-/** A cold Go build cache compiles all of spire-server: about ten minutes on two cores. */
-const coldBuildMs = 20 * 60_000;
 
 interface Run {
   readonly code: number;
@@ -26,7 +24,7 @@ interface Run {
 }
 
 describe.skipIf(!haveGo)("the stock spire-server v1.15.3 CLI against signet-server", () => {
-  const spireServer = join(goBuildDir, "spire-server");
+  let spireServer = "";
   const dir = mkdtempSync(join(tmpdir(), "stock-server-cli-"));
   let server: TestServer;
   let socketPath = "";
@@ -39,10 +37,10 @@ describe.skipIf(!haveGo)("the stock spire-server v1.15.3 CLI against signet-serv
     });
 
   beforeAll(async () => {
-    await goBuild("stock-spire", ["github.com/spiffe/spire/cmd/spire-server"], coldBuildMs);
+    spireServer = (await buildStockSpire()).spireServer;
     server = await startTestServer();
     socketPath = join(server.dir, "server.sock");
-  }, coldBuildMs + 60_000);
+  }, stockSpireColdBuildMs + 60_000);
 
   afterAll(async () => {
     await server?.stop();
