@@ -210,4 +210,26 @@ describe("EntryIndex", () => {
     expect(index.authorizedEntry(agent, "é-2")?.spiffeId?.path).toBe("/w/é/child");
     expect(index.authorizedEntry(agent, "é-1")?.selectors).toEqual([{ type: "unix", value: "ü" }]);
   });
+
+  it("keys ids and paths that are not well-formed UTF-16 as their stored bytes read back, leaving nothing stale", () => {
+    // A lone surrogate encodes as U+FFFD; the index must find, count and
+    // remove such an entry by the same key it reads back from the bytes.
+    const index = new EntryIndex(td);
+    const odd = "/w/\uD800";
+    index.putEntry(entry("a", "/spire/agent/x509pop/node1", odd, ["a:1"], { admin: true }));
+    index.putEntry(entry("b", odd, "/w/b"));
+    index.putEntry(entry("alias-\uDC00", "/spire/server", odd, ["k:v"]));
+    expect(ids(index.authorizedEntries(agent))).toEqual(["a", "b"]);
+    expect(index.isAdmin(`spiffe://${td}${odd}`)).toBe(true);
+    index.removeEntry("a");
+    index.removeEntry("alias-\uDC00");
+    expect(index.isAdmin(`spiffe://${td}${odd}`)).toBe(false);
+    expect(index.entryCount).toBe(1);
+    index.removeEntry("b");
+    // c takes b's freed slot; it must not show up under b's old parent.
+    index.putEntry(entry("c", "/spire/agent/x509pop/node2", "/w/c"));
+    expect(index.authorizedEntries(`spiffe://${td}${odd}`)).toEqual([]);
+    expect(index.authorizedEntries(`spiffe://${td}/w/\uFFFD`)).toEqual([]);
+    expect(index.entryCount).toBe(1);
+  });
 });

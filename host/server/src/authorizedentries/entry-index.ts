@@ -1,7 +1,7 @@
 import type { Entry } from "@signet/proto/spire/api/types/entry";
 import type { Selector } from "@signet/proto/spire/api/types/selector";
 import { type Children, childrenOf, withChild, withoutChild } from "./children.js";
-import { decodeEntry, type EncodedEntry, encodeEntry, entryPathOf } from "./encoded-entry.js";
+import { decodeEntry, type EncodedEntry, encodeEntry, entryParentPathOf, entryPathOf } from "./encoded-entry.js";
 import { IdTable } from "./id-table.js";
 import { packSelectors, selectorKey, unpackSelectors } from "./selector-set.js";
 
@@ -74,10 +74,14 @@ export class EntryIndex {
     this.version++;
     this.removeEntry(entry.id);
     if (entry.spiffeId?.trustDomain !== this.trustDomain || entry.parentId?.trustDomain !== this.trustDomain) return;
-    const path = entry.spiffeId.path;
-    const parentPath = entry.parentId.path;
     const encoded = encodeEntry(entry);
-    if (parentPath === serverPath) this.addAlias(entry, encoded);
+    // Every key is taken from the stored bytes, as removal and the crawl read
+    // them back: a string that is not well-formed UTF-16 (a lone surrogate)
+    // encodes as U+FFFD, and keys from the Entry object would then never be
+    // found again (stale child lists, a freed slot reused under the wrong parent).
+    const path = entryPathOf(encoded);
+    const parentPath = entryParentPathOf(encoded);
+    if (parentPath === serverPath) this.addAlias(entry, encoded, path);
     else {
       const slot = this.freeSlots.pop() ?? this.encoded.length;
       this.encoded[slot] = encoded;
@@ -106,9 +110,9 @@ export class EntryIndex {
       this.forget(entry);
       return;
     }
-    const alias = this.aliases.get(id);
+    const alias = this.aliases.get(asStored(id));
     if (!alias) return;
-    this.aliases.delete(id);
+    this.aliases.delete(alias.id);
     for (const key of alias.selectorKeys) {
       const set = this.aliasesBySelector.get(key);
       if (!set) continue;
@@ -259,14 +263,14 @@ export class EntryIndex {
     return [...found].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  private addAlias(entry: Entry, encoded: EncodedEntry): void {
+  private addAlias(entry: Entry, encoded: EncodedEntry, path: string): void {
     const alias: AliasRecord = {
-      id: entry.id,
-      path: entry.spiffeId?.path ?? "",
+      id: asStored(entry.id),
+      path,
       encoded,
       selectorKeys: [...new Set(entry.selectors.map(selectorKey))],
     };
-    this.aliases.set(entry.id, alias);
+    this.aliases.set(alias.id, alias);
     for (const key of alias.selectorKeys) {
       let set = this.aliasesBySelector.get(key);
       if (!set) {
@@ -289,7 +293,7 @@ export class EntryIndex {
     if (!id.startsWith(prefix)) return undefined;
     const path = id.slice(prefix.length);
     if (path !== "" && path[0] !== "/") return undefined;
-    return path;
+    return asStored(path);
   }
 }
 
@@ -301,6 +305,15 @@ export function pathHash(path: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h | 0;
+}
+
+/**
+ * A string as it reads back from an encoded entry: unchanged when it is
+ * well-formed UTF-16 (always, for strings decoded from protobuf or SQL),
+ * lone surrogates replaced by U+FFFD otherwise.
+ */
+function asStored(s: string): string {
+  return /[\uD800-\uDFFF]/.test(s) ? Buffer.from(s, "utf8").toString("utf8") : s;
 }
 
 function bump(map: Map<string, number>, key: string, by: number): void {
