@@ -6,7 +6,7 @@ import { Entry, type EntryMask } from "@signet/proto/spire/api/types/entry";
 import { describe, expect, it } from "vitest";
 import { encodeEntry, entryRevisionOf } from "../../../authorizedentries/encoded-entry.js";
 import { allTrueEntryMask } from "./convert.js";
-import { fieldSetOfMask, serializeGetAuthorizedReply, serializeSyncReply } from "./entry-wire.js";
+import { fieldSetOfMask, type GetAuthorizedReply, serializeGetAuthorizedReply, serializeSyncReply, type SyncReply, withEncodedEntries } from "./entry-wire.js";
 import { applyEntryMask } from "./mask.js";
 
 const full: Entry = {
@@ -84,5 +84,21 @@ describe("authorized-entry replies from encoded entries", () => {
     const long = { ...full, id: "long", dnsNames: Array.from({ length: 40 }, (_, i) => `host-${i}.example.org`) };
     const reply = serializeGetAuthorizedReply({ entries: [], encoded: { entries: [encodeEntry(long)], keep: fieldSetOfMask(undefined) } });
     expect(GetAuthorizedEntriesResponse.decode(reply).entries).toEqual([long]);
+  });
+
+  it("gives replies a decoded view of their encoded entries, so the generated encoder sends the same bytes", () => {
+    const entries = [full, bare, negative].map(encodeEntry);
+    for (const mask of masks()) {
+      const keep = fieldSetOfMask(mask);
+      const get = withEncodedEntries<GetAuthorizedReply>({}, { entries, keep });
+      expect(get.entries).toEqual([full, bare, negative].map((e) => applyEntryMask(e, mask)));
+      expect(Buffer.from(GetAuthorizedEntriesResponse.encode(get).finish()).equals(serializeGetAuthorizedReply(get))).toBe(true);
+      const sync = withEncodedEntries<SyncReply>({ entryRevisions: [], more: true }, { entries, keep });
+      expect(Buffer.from(SyncAuthorizedEntriesResponse.encode(sync).finish()).equals(serializeSyncReply(sync))).toBe(true);
+    }
+    // The custom serializer sends the encoded entries once, not the view as well.
+    const one = withEncodedEntries<GetAuthorizedReply>({}, { entries: [encodeEntry(bare)], keep: fieldSetOfMask(undefined) });
+    expect(one.entries).toHaveLength(1);
+    expect(GetAuthorizedEntriesResponse.decode(serializeGetAuthorizedReply(one)).entries).toEqual([bare]);
   });
 });

@@ -28,11 +28,49 @@ export interface EncodedEntries {
   readonly keep: FieldSet;
 }
 
-/** A SyncAuthorizedEntriesResponse whose `entries` may come encoded (sent after any in `entries`). */
+/**
+ * A SyncAuthorizedEntriesResponse whose entries may come encoded. When
+ * `encoded` is present, `entries` is only a view of it (see `withEncodedEntries`)
+ * and the serializer below sends the encoded ones.
+ */
 export type SyncReply = SyncAuthorizedEntriesResponse & { readonly encoded?: EncodedEntries };
 
-/** A GetAuthorizedEntriesResponse whose entries come encoded. */
+/** A GetAuthorizedEntriesResponse whose entries may come encoded (as for SyncReply). */
 export type GetAuthorizedReply = GetAuthorizedEntriesResponse & { readonly encoded?: EncodedEntries };
+
+/**
+ * `reply` with entries that come encoded. Its `entries` decodes them (masked)
+ * on first read: a serializer that knows nothing of `encoded` (the generated
+ * EntryService definition, should the service ever be hosted with it rather
+ * than `entryServiceDefinition`) then still sends every entry instead of
+ * silently sending none, only more slowly. `entryServiceDefinition` never
+ * reads it.
+ */
+export function withEncodedEntries<T extends { entries: Entry[] }>(
+  reply: Omit<T, "entries">,
+  encoded: EncodedEntries,
+): T & { readonly encoded: EncodedEntries } {
+  let decoded: Entry[] | undefined;
+  const out = { ...reply, encoded } as T & { encoded: EncodedEntries };
+  Object.defineProperty(out, "entries", {
+    enumerable: true,
+    configurable: true,
+    get: () => (decoded ??= decodeMaskedEntries(encoded)),
+    set: (value: Entry[]) => {
+      decoded = value;
+    },
+  });
+  return out;
+}
+
+/** The entries as a client decodes them from the reply. */
+export function decodeMaskedEntries(encoded: EncodedEntries): Entry[] {
+  return encoded.entries.map((e) => {
+    const bytes = Buffer.allocUnsafe(maskedEntryLength(e, encoded.keep));
+    writeMaskedEntry(e, encoded.keep, bytes, 0);
+    return Entry.decode(bytes);
+  });
+}
 
 /** The fields an EntryMask keeps; no mask keeps them all. */
 export function fieldSetOfMask(mask: EntryMask | undefined): FieldSet {
@@ -65,19 +103,19 @@ const wireVarint = 0;
 export function serializeSyncReply(reply: SyncReply): Buffer {
   const w = new BinaryWriter();
   for (const r of reply.entryRevisions) EntryRevision.encode(r, w.uint32(tag(sync.revisions, wireBytes)).fork()).join();
-  for (const e of reply.entries) Entry.encode(e, w.uint32(tag(sync.entries, wireBytes)).fork()).join();
+  if (!reply.encoded) for (const e of reply.entries) Entry.encode(e, w.uint32(tag(sync.entries, wireBytes)).fork()).join();
   const tail = reply.more ? [tag(sync.more, wireVarint), 1] : [];
-  return withEncodedEntries(w.finish(), sync.entries, reply.encoded, tail);
+  return framed(w.finish(), sync.entries, reply.encoded, tail);
 }
 
 export function serializeGetAuthorizedReply(reply: GetAuthorizedReply): Buffer {
   const w = new BinaryWriter();
-  for (const e of reply.entries) Entry.encode(e, w.uint32(tag(getAuthorized.entries, wireBytes)).fork()).join();
-  return withEncodedEntries(w.finish(), getAuthorized.entries, reply.encoded, []);
+  if (!reply.encoded) for (const e of reply.entries) Entry.encode(e, w.uint32(tag(getAuthorized.entries, wireBytes)).fork()).join();
+  return framed(w.finish(), getAuthorized.entries, reply.encoded, []);
 }
 
 /** `head`, then each encoded entry as a length-delimited field, then `tail`. */
-function withEncodedEntries(head: Uint8Array, fieldNumber: number, encoded: EncodedEntries | undefined, tail: readonly number[]): Buffer {
+function framed(head: Uint8Array, fieldNumber: number, encoded: EncodedEntries | undefined, tail: readonly number[]): Buffer {
   const list = encoded?.entries ?? [];
   const keep = encoded?.keep ?? allFields;
   const lengths = new Array<number>(list.length);

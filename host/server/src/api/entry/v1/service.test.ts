@@ -36,6 +36,8 @@ function entry(path: string, parent = "/spire/agent/join_token/t1", over: Partia
   };
 }
 
+const byId = (a: Entry, b: Entry) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 describe("Entry API over gRPC on the SQL DataStore", () => {
   let ds: TestDataStore;
   let cache: EntryCache;
@@ -204,5 +206,35 @@ describe("Entry API over gRPC on the SQL DataStore", () => {
       code: Code.INTERNAL,
       message: "caller ID missing from request context",
     });
+  });
+
+  it("still sends every authorized entry if hosted with the generated EntryService definition", async () => {
+    // The handlers' replies carry entries encoded for entryServiceDefinition's
+    // serializer; under the generated one they must not silently go empty.
+    const impl = entryServiceImpl({ dataStore: ds.dataStore, authorizedEntries: cache, trustDomain: td, syncPageSize: 3 });
+    const plain = await startApiServer([{ definition: EntryService, impl: impl as never }], agentCaller);
+    try {
+      const other = createClient(EntryService, plain.channel);
+      api.caller = agentCaller;
+      const mask = { ...allTrueEntryMask, selectors: false };
+      const expected = await client.getAuthorizedEntries({ outputMask: mask });
+      expect(expected.entries.length).toBeGreaterThan(3);
+      expect(await other.getAuthorizedEntries({ outputMask: mask })).toEqual(expected);
+      const call = other.syncAuthorizedEntries();
+      call.send({ outputMask: undefined, ids: [] });
+      const ids: string[] = [];
+      const got: Entry[] = [];
+      for await (const reply of call) {
+        ids.push(...reply.entryRevisions.map((r) => r.id));
+        got.push(...reply.entries);
+        if (reply.entryRevisions.length > 0 && !reply.more) call.send({ outputMask: undefined, ids });
+        else if (reply.entryRevisions.length === 0 && !reply.more) call.end();
+      }
+      const full = await client.getAuthorizedEntries({ outputMask: undefined });
+      expect(got.sort(byId)).toEqual(full.entries.sort(byId));
+    } finally {
+      api.caller = localCaller();
+      await plain.close();
+    }
   });
 });

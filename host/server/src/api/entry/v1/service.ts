@@ -13,7 +13,7 @@ import type { DataStore } from "../../../datastore/datastore.js";
 import { callerOf } from "../../rpccontext/caller.js";
 import { apiError, itemStatus, okStatus } from "../../status.js";
 import { EntryInputError, entryFromApi } from "./convert.js";
-import { entryServiceDefinition, fieldSetOfMask } from "./entry-wire.js";
+import { entryServiceDefinition, fieldSetOfMask, type GetAuthorizedReply, withEncodedEntries } from "./entry-wire.js";
 import { entryFilterFromApi, FilterError } from "./filter.js";
 import { applyEntryMask } from "./mask.js";
 import { syncAuthorizedEntries, syncPageSize } from "./sync.js";
@@ -204,7 +204,7 @@ export function entryServiceImpl(deps: EntryServiceDeps): AsyncService<typeof en
 
     async getAuthorizedEntries(req, ctx) {
       const entries = authorizedFor(ctx);
-      return { entries: [], encoded: { entries, keep: fieldSetOfMask(req.outputMask) } };
+      return withEncodedEntries<GetAuthorizedReply>({}, { entries, keep: fieldSetOfMask(req.outputMask) });
     },
 
     async *syncAuthorizedEntries(requests, ctx) {

@@ -5,7 +5,7 @@ import {
   type EntryRevisionInfo,
   entryRevisionOf,
 } from "../../../authorizedentries/encoded-entry.js";
-import { fieldSetOfMask, type SyncReply } from "./entry-wire.js";
+import { fieldSetOfMask, type SyncReply, withEncodedEntries } from "./entry-wire.js";
 
 /** SPIRE's page size for SyncAuthorizedEntries; stock agents infer it from the first revision page. */
 export const syncPageSize = 500;
@@ -41,12 +41,8 @@ export async function* syncAuthorizedEntries(
   const mask = initial.outputMask;
   if (mask && !mask.revisionNumber) throw new RpcError(Code.INVALID_ARGUMENT, "revision number cannot be masked");
   const keep = fieldSetOfMask(mask);
-  const reply = (page: readonly EncodedEntry[], more: boolean): SyncReply => ({
-    entryRevisions: [],
-    entries: [],
-    more,
-    encoded: { entries: page, keep },
-  });
+  const reply = (page: readonly EncodedEntry[], more: boolean): SyncReply =>
+    withEncodedEntries<SyncReply>({ entryRevisions: [], more }, { entries: page, keep });
 
   if (entries.length <= pageSize) {
     yield reply(entries, false);
