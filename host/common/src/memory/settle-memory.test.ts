@@ -1,3 +1,5 @@
+import vm from "node:vm";
+import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { settleMemory } from "./settle-memory.js";
 
@@ -17,5 +19,20 @@ describe("settleMemory", () => {
     expect(process.memoryUsage().heapUsed).toBeLessThan(before);
     // Repeat calls reuse what they bound.
     expect(settleMemory()).toEqual(result);
+  });
+
+  it("leaves no gc global behind in later vm contexts or Worker threads", async () => {
+    settleMemory();
+    expect(vm.runInNewContext("typeof gc")).toBe("undefined");
+    const worker = new Worker("require('node:worker_threads').parentPort.postMessage(typeof globalThis.gc)", { eval: true });
+    try {
+      const seen = await new Promise((resolve, reject) => {
+        worker.once("message", resolve);
+        worker.once("error", reject);
+      });
+      expect(seen).toBe("undefined");
+    } finally {
+      await worker.terminate();
+    }
   });
 });

@@ -31,15 +31,26 @@ export function settleMemory(): SettleResult {
   return { collected: gc !== null, trimmed: t !== null };
 }
 
-/** V8's gc(), reached from a fresh context once --expose-gc is set (the main context keeps none). */
+/**
+ * V8's gc(), reached from a fresh context while --expose-gc is set (the main
+ * context keeps none). The flag is process-wide: left on, every later vm
+ * context and every Worker thread would get a global `gc` (code that looks
+ * for one, e.g. to collect after each task, would start collecting), so it is
+ * cleared again at once; the function keeps working. Its context stays alive
+ * with it (about 150 KB of heap).
+ */
 function fullCollection(): (() => void) | null {
   if (collect !== undefined) return collect;
   const exposed = (globalThis as { gc?: () => void }).gc;
   if (typeof exposed === "function") return (collect = exposed);
   try {
     v8.setFlagsFromString("--expose-gc");
-    const fn: unknown = vm.runInNewContext("gc");
-    collect = typeof fn === "function" ? (fn as () => void) : null;
+    try {
+      const fn: unknown = vm.runInNewContext("gc");
+      collect = typeof fn === "function" ? (fn as () => void) : null;
+    } finally {
+      v8.setFlagsFromString("--no-expose-gc");
+    }
   } catch {
     collect = null;
   }
