@@ -48,6 +48,30 @@ describe("EntryCache on the SQL DataStore", () => {
     await ds?.close();
   });
 
+  it("runs the after-load hook once per load, and a failing hook fails nothing", async () => {
+    await create(ds, entry("/w/hooked", "/spire/agent/join_token/hook"));
+    const warnings: string[] = [];
+    let calls = 0;
+    const cache = new EntryCache({
+      dataStore: ds.dataStore,
+      trustDomain: td,
+      logger: { ...quiet, warn: (msg) => warnings.push(msg) },
+      afterLoad: () => {
+        calls++;
+        throw new Error("no can do");
+      },
+    });
+    await cache.start();
+    try {
+      expect(ids(cache.authorizedEntries("spiffe://example.org/spire/agent/join_token/hook"))).toEqual(["/w/hooked"]);
+      expect(calls).toBe(1);
+      expect(cache.reloads).toBe(1);
+      expect(warnings).toEqual(["entry cache after-load hook failed"]);
+    } finally {
+      await cache.stop();
+    }
+  });
+
   it("loads existing state, then follows entry and node-selector changes from the feed", async () => {
     await create(ds, entry("/w/before", "/spire/agent/join_token/t1"));
     const cache = new EntryCache({ dataStore: ds.dataStore, trustDomain: td, logger: quiet });

@@ -246,7 +246,13 @@ export class EntryCache implements AuthorizedEntries {
     this.cursor = eventId;
     this.loaded = true;
     this.reloads++;
-    this.deps.afterLoad?.();
+    // Best effort: a failing hook must not fail a load that is already in place
+    // (start() would never resolve and the loop would reload for ever).
+    try {
+      this.deps.afterLoad?.();
+    } catch (err) {
+      this.deps.logger.warn("entry cache after-load hook failed", { error: err instanceof Error ? err.message : String(err) });
+    }
     this.deps.logger.info("entry cache loaded", {
       entries: index.entryCount,
       agents: index.agentCount,
