@@ -2,7 +2,9 @@
  * A small real AuthorizedEntries for API tests: entries held in memory,
  * authorized by SPIRE's crawl (entries parented by the agent, then by those
  * entries' SPIFFE IDs, recursively, plus node aliases whose selectors are all
- * among the agent's node selectors).
+ * among the agent's node selectors). As SPIRE's cache, it never hands out a
+ * node alias itself. Unlike it, entries whose SPIFFE ID is outside the trust
+ * domain are kept, so tests can reach handlers' checks for such entries.
  */
 import type { Entry } from "@signet/proto/spire/api/types/entry";
 import type { Selector } from "@signet/proto/spire/api/types/selector";
@@ -15,7 +17,10 @@ export class InMemoryAuthorizedEntries implements AuthorizedEntries {
   private readonly nodeSelectors = new Map<string, readonly Selector[]>();
   private readonly serverId: string;
 
+  private readonly tdId: string;
+
   constructor(trustDomain: string) {
+    this.tdId = `spiffe://${trustDomain}`;
     this.serverId = `spiffe://${trustDomain}/spire/server`;
   }
 
@@ -33,23 +38,27 @@ export class InMemoryAuthorizedEntries implements AuthorizedEntries {
 
   private authorizedRecords(agentId: string): Entry[] {
     const out: Entry[] = [];
+    // Agents are always members of the server's trust domain; anything else is authorized nothing.
+    if (agentId !== this.tdId && !agentId.startsWith(`${this.tdId}/`)) return out;
     const seen = new Set<string>();
     const visitedParents = new Set<string>();
     const crawl = (parent: string) => {
       if (visitedParents.has(parent)) return;
       visitedParents.add(parent);
       for (const e of this.entries) {
-        if (idString(e.parentId) !== parent || seen.has(e.id)) continue;
+        if (idString(e.parentId) !== parent || parent === this.serverId || seen.has(e.id)) continue;
         seen.add(e.id);
         out.push(e);
         crawl(idString(e.spiffeId));
       }
     };
     crawl(agentId);
-    const mine = new Set((this.nodeSelectors.get(agentId) ?? []).map((s) => `${s.type}:${s.value}`));
+    // Selectors compared as (type, value) pairs: "a:b"+"c" is not "a"+"b:c".
+    const key = (s: Selector) => JSON.stringify([s.type, s.value]);
+    const mine = new Set((this.nodeSelectors.get(agentId) ?? []).map(key));
     for (const alias of this.entries) {
       if (idString(alias.parentId) !== this.serverId) continue;
-      if (alias.selectors.length === 0 || !alias.selectors.every((s) => mine.has(`${s.type}:${s.value}`))) continue;
+      if (alias.selectors.length === 0 || !alias.selectors.every((s) => mine.has(key(s)))) continue;
       crawl(idString(alias.spiffeId));
     }
     return out;

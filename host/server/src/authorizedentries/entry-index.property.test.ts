@@ -1,6 +1,7 @@
 import type { Entry } from "@signet/proto/spire/api/types/entry";
 import type { Selector } from "@signet/proto/spire/api/types/selector";
 import { describe, expect, it } from "vitest";
+import { InMemoryAuthorizedEntries } from "../../../../test/fakes/authorized-entries.js";
 import { decodeEntry, type EncodedEntry, entryIdOf } from "./encoded-entry.js";
 import { EntryIndex, pathHash, serverPath } from "./entry-index.js";
 
@@ -194,6 +195,16 @@ function run(seed: number, steps: number, poolSize: number, checkEvery = 1): voi
     if (step % (50 * checkEvery) === 0) {
       expect(index.entryCount, `step ${step}`).toBe(ref.entries.size);
       for (const agent of agentIds) check(index, ref, rand, ids, agent, step);
+      // The API tests' fake (test/fakes/authorized-entries.ts) must authorize the same
+      // sets (its alias order is list order, not id order, so compared sorted).
+      const fake = new InMemoryAuthorizedEntries(td);
+      fake.setEntries([...ref.entries.values()]);
+      for (const [agent, selectors] of ref.agents) fake.setNodeSelectors(agent, selectors);
+      for (const agent of agentIds) {
+        expect(fake.authorizedEntries(agent).map(entryIdOf).sort(), `fake, step ${step}, ${agent}`).toEqual(
+          index.authorizedEntries(agent).map(entryIdOf).sort(),
+        );
+      }
       for (const path of [...agentPaths, ...workloadPaths, ...aliasPaths]) {
         const id = `spiffe://${td}${path}`;
         expect(index.isAdmin(id), `${id} admin`).toBe(ref.isAdmin(id));
