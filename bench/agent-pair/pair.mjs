@@ -46,7 +46,7 @@ plugins {
 }
 `,
   );
-  const child = spawn(process.execPath, [join(here, "server-child.mjs"), configPath], { stdio: ["ignore", "pipe", "inherit"], cwd: root });
+  const child = spawn(process.execPath, [...binV8Flags("host/server/src/cli/main.ts"), join(here, "server-child.mjs"), configPath], { stdio: ["ignore", "pipe", "inherit"], cwd: root });
   const line = await firstLine(child, "signet-server");
   const { tcpPort } = JSON.parse(line);
   const channel = new Channel(`unix://${socketPath}`, credentials.createInsecure(), { "grpc.max_receive_message_length": 64 << 20, "grpc.max_send_message_length": 64 << 20 });
@@ -131,7 +131,7 @@ plugins {
 `,
   );
   const spawnedAt = Date.now();
-  const child = fork(join(here, "agent-child.mjs"), [configPath], { execArgv: ["--expose-gc", ...execArgv], stdio: ["ignore", "inherit", "inherit", "ipc"], cwd: dir });
+  const child = fork(join(here, "agent-child.mjs"), [configPath], { execArgv: ["--expose-gc", ...binV8Flags("host/agent/src/cli/main.ts"), ...execArgv], stdio: ["ignore", "inherit", "inherit", "ipc"], cwd: dir });
   const ready = await new Promise((resolve, reject) => {
     child.once("message", (m) => (m.type === "ready" ? resolve(m) : reject(new Error(`agent failed: ${m.error}`))));
     child.once("exit", (code) => reject(new Error(`agent exited (${code}) before it was ready`)));
@@ -256,4 +256,14 @@ function exited(child, timeoutMs) {
       resolve();
     });
   });
+}
+
+/**
+ * The V8 flags a Signet program runs with: those on the #! line of its CLI
+ * (e.g. `#!/usr/bin/env -S node --max-semi-space-size=8`), so the bench's
+ * stand-ins for signet-server and signet-agent run as the real ones do.
+ */
+export function binV8Flags(cliSource) {
+  const shebang = readFileSync(join(root, cliSource), "utf8").split("\n", 1)[0] ?? "";
+  return shebang.split(/\s+/).filter((a) => a.startsWith("--"));
 }

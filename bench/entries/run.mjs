@@ -19,18 +19,18 @@
 //
 // Usage: node bench/entries/run.mjs [--quick]     (npm run bench:entries)
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import os, { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
+import { binV8Flags } from "../agent-pair/pair.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
 // GC must be callable for the memory figures, and the cache must live under
 // the V8 flags signet-server runs with (the flags on its #! line): re-run so.
-const serverShebang = readFileSync(join(root, "host/server/src/cli/main.ts"), "utf8").split("\n", 1)[0] ?? "";
-const serverV8Flags = serverShebang.split(/\s+/).filter((a) => a.startsWith("--"));
+const serverV8Flags = binV8Flags("host/server/src/cli/main.ts");
 if (typeof globalThis.gc !== "function") {
   const args = ["--expose-gc", ...serverV8Flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)];
   const r = spawnSync(process.execPath, args, { stdio: "inherit" });

@@ -13,10 +13,10 @@ import { Code, createClient, RpcError } from "@signet/proto";
 import { AgentService } from "@signet/proto/spire/api/server/agent/v1/agent";
 import { BundleService } from "@signet/proto/spire/api/server/bundle/v1/bundle";
 import type { Bundle } from "@signet/proto/spire/api/types/bundle";
-import { createCsr, type TrustDomain } from "@signet/spiffe";
+import type { TrustDomain } from "@signet/spiffe";
 import { channelOptions, dialTarget, rpcTimeoutMs } from "../../client/client.js";
 import { serverCredentials, serverId } from "../../client/server-tls.js";
-import { generateKey } from "../../keys/keys.js";
+import { csrFor, generateKey } from "../../keys/keys.js";
 import type { StoredSvid } from "../../storage/storage.js";
 
 /** What attests the node: a join token, or the configured NodeAttestor plugin. */
@@ -41,7 +41,8 @@ export async function attestNode(options: AttestOptions): Promise<Attested> {
   // Without a bundle nothing checks the chain; still make sure the peer is the server (SPIRE's insecure_bootstrap).
   if (options.roots.length === 0) await checkServerLeaf(options.address, options.trustDomain);
   const key = generateKey("ec-p256");
-  const csr = createCsr({ privateKey: key.privateKey, spki: key.spki });
+  // csrFor, not createCsr: asking a fresh key for its details can deadlock Node 20 (see keys.ts).
+  const csr = await csrFor(key);
   const channel = new Channel(dialTarget(options.address), serverCredentials(options.trustDomain, options.roots), channelOptions(options.trustDomain));
   try {
     const agent = createClient(AgentService, channel);
