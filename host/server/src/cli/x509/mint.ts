@@ -1,8 +1,8 @@
 /** `x509 mint` [SVID/MintX509SVID + Bundle/GetBundle] */
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, sign } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { createCsr } from "@signet/spiffe";
+import { createCsrWithSigner } from "@signet/spiffe";
 import { CliError, fileErrorText, goRfc3339Utc, resolvePath, wrap } from "@signet/host-common";
 import { apiCommand } from "../command.js";
 import { durationToSeconds, idToProto } from "../parse.js";
@@ -20,8 +20,18 @@ export const x509Mint = apiCommand({
       if (spiffeID.value === "") throw new CliError("spiffeID must be specified");
       idToProto(spiffeID.value);
       const ttlSeconds = durationToSeconds(ttl.value);
-      const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-      const csr = createCsr({ privateKey, subject: {}, uriSans: [spiffeID.value], dnsNames: dns.value });
+      // The SPKI comes out of key generation and the algorithm is known: asking a fresh
+      // KeyObject for its details (as createCsr does) can deadlock Node 20's key-generation cleanup.
+      const { privateKey, publicKey: spki } = generateKeyPairSync("ec", {
+        namedCurve: "P-256",
+        publicKeyEncoding: { type: "spki", format: "der" },
+        privateKeyEncoding: { type: "pkcs8", format: "der" },
+      });
+      const signingKey = { key: privateKey, format: "der", type: "pkcs8", dsaEncoding: "der" } as const;
+      const csr = await createCsrWithSigner(
+        { spki, subject: {}, uriSans: [spiffeID.value], dnsNames: dns.value },
+        { algorithm: "ECDSA-SHA256", sign: (info) => sign("sha256", info, signingKey) },
+      );
       let resp;
       try {
         resp = await client.svid.mintX509Svid({ csr, ttl: ttlSeconds });
@@ -41,15 +51,14 @@ export const x509Mint = apiCommand({
       if (BigInt(Date.now()) * 1_000_000n + ttl.value > eol * 1_000_000_000n) {
         env.stderr(`X509-SVID lifetime was capped shorter than specified ttl; expires "${goRfc3339Utc(eol)}"\n`);
       }
-      const key = privateKey.export({ format: "der", type: "pkcs8" });
       const roots = bundle.x509Authorities.map((a) => Buffer.from(a.asn1));
       const svidPem = chain.map((c) => pemBlock("CERTIFICATE", c)).join("");
-      const keyPem = pemBlock("PRIVATE KEY", key);
+      const keyPem = pemBlock("PRIVATE KEY", privateKey);
       const bundlePem = roots.map((c) => pemBlock("CERTIFICATE", c)).join("");
       if (write.value === "") {
         const result = {
           x509_svid: chain.map((c) => Buffer.from(c).toString("base64")),
-          private_key: key.toString("base64"),
+          private_key: privateKey.toString("base64"),
           root_cas: roots.map((c) => c.toString("base64")),
         };
         await printer.struct(result, () => env.stdout(`X509-SVID:\n${svidPem}\nPrivate key:\n${keyPem}\nRoot CAs:\n${bundlePem}\n`));
