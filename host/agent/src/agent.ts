@@ -7,7 +7,7 @@
  */
 import { X509Certificate, createPublicKey } from "node:crypto";
 import type { Catalog, Clock, LevelledLogger, Logger } from "@signet/host-common";
-import { catalogFromConfig, HealthListener, metricsHostService, permissionDeniedReason, processLogger, systemClock } from "@signet/host-common";
+import { catalogFromConfig, configDir, HealthListener, metricsHostService, permissionDeniedReason, processLogger, systemClock } from "@signet/host-common";
 import { type CallContext, Code, RpcError } from "@signet/proto";
 import type { Bundle } from "@signet/proto/spire/api/types/bundle";
 import { PermissionDeniedDetails_Reason } from "@signet/proto/spire/api/types/status";
@@ -91,7 +91,7 @@ export async function startAgent(config: AgentConfig, options: StartOptions = {}
       // As SPIRE's agent: Metrics is the one host service agent plugins are offered.
       hostServices: (plugin) => [metricsHostService(plugin, log)],
       ...(config.source !== undefined ? { source: config.source } : {}),
-      ...(config.path ? { cwd: dirOf(config.path) } : {}),
+      ...(config.path ? { cwd: configDir(config.path) } : {}),
     });
     stoppers.push({ name: "catalog", stop: () => catalog.close() });
     const plugins = agentPlugins(catalog);
@@ -339,11 +339,6 @@ function spiffeIdOfCert(der: Buffer): string {
 /** The process logger from log_level / log_format / log_file. */
 export function agentLogger(config: AgentConfig): LevelledLogger {
   return processLogger(config);
-}
-
-function dirOf(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i <= 0 ? "." : path.slice(0, i);
 }
 
 function messageOf(e: unknown): string {

@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from "node:os";
 import type { Catalog, LevelledLogger } from "@signet/host-common";
-import { catalogFromConfig, HealthListener, processLogger, settleMemory } from "@signet/host-common";
+import { catalogFromConfig, configDir, HealthListener, processLogger, settleMemory } from "@signet/host-common";
 import type { ServiceRegistration } from "@signet/proto";
 import { agentService } from "./api/agent/v1/service.js";
 import { bundleService } from "./api/bundle/v1/service.js";
@@ -92,7 +92,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       log,
       hostServices: hostServices.forPlugin,
       ...(config.source !== undefined ? { source: config.source } : {}),
-      ...(config.path ? { cwd: dirOf(config.path) } : {}),
+      ...(config.path ? { cwd: configDir(config.path) } : {}),
     });
     stoppers.push({ name: "catalog", stop: () => catalog.close() });
     const plugins = serverPlugins(catalog, log);
@@ -277,11 +277,6 @@ async function startCa(config: ServerConfig, plugins: ServerPlugins, clock: Cloc
 /** The process logger from log_level / log_format / log_file. */
 export function serverLogger(config: ServerConfig): LevelledLogger {
   return processLogger(config);
-}
-
-function dirOf(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i <= 0 ? "." : path.slice(0, i);
 }
 
 function errorText(e: unknown): string {

@@ -51,3 +51,13 @@ const GO_WORDING: Readonly<Record<string, string>> = {
   EISDIR: "is a directory",
   ENOTDIR: "not a directory",
 };
+
+/**
+ * The folder relative plugin paths in a config file resolve against: the
+ * file's own folder ("." for a bare name or one directly under "/", as
+ * `run` and `validate` have always resolved them).
+ */
+export function configDir(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i <= 0 ? "." : path.slice(0, i);
+}

@@ -31,11 +31,6 @@ export function decodeEntry(encoded: EncodedEntry): Entry {
   return Entry.decode(Buffer.from(encoded, "latin1"));
 }
 
-/** The bytes themselves (a copy), e.g. to frame them in a reply. */
-export function entryBytes(encoded: EncodedEntry): Buffer {
-  return Buffer.from(encoded, "latin1");
-}
-
 export function entryIdOf(encoded: EncodedEntry): string {
   return bytesField(encoded, 0, encoded.length, field.id) ?? "";
 }

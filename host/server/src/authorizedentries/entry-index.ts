@@ -2,6 +2,7 @@ import type { Entry } from "@signet/proto/spire/api/types/entry";
 import type { Selector } from "@signet/proto/spire/api/types/selector";
 import { type Children, childrenOf, withChild, withoutChild } from "./children.js";
 import { decodeEntry, type EncodedEntry, encodeEntry, entryParentPathOf, entryPathOf } from "./encoded-entry.js";
+import { fnv1a } from "./fnv1a.js";
 import { IdTable } from "./id-table.js";
 import { packSelectors, selectorKey, unpackSelectors } from "./selector-set.js";
 
@@ -297,15 +298,8 @@ export class EntryIndex {
   }
 }
 
-/** FNV-1a over the path's UTF-16 code units, as a 32-bit signed integer. */
-export function pathHash(path: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < path.length; i++) {
-    h ^= path.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h | 0;
-}
+/** The hash kept per slot of the entry's SPIFFE ID path. */
+export const pathHash = fnv1a;
 
 /**
  * A string as it reads back from an encoded entry: unchanged when it is

@@ -1,4 +1,5 @@
 import { type EncodedEntry, entryIdOf } from "./encoded-entry.js";
+import { fnv1a } from "./fnv1a.js";
 
 const empty = 0;
 const deleted = -1;
@@ -26,7 +27,7 @@ export class IdTable {
   get(id: string): number | undefined {
     const key = wireText(id);
     const mask = this.cells.length - 1;
-    for (let i = hash(key) & mask; ; i = (i + 1) & mask) {
+    for (let i = fnv1a(key) & mask; ; i = (i + 1) & mask) {
       const cell = this.cells[i] as number;
       if (cell === empty) return undefined;
       if (cell !== deleted && idEquals(this.entryAt(cell - 1), key)) return cell - 1;
@@ -37,7 +38,7 @@ export class IdTable {
   set(id: string, slot: number): void {
     if ((this.used + 1) * 2 > this.cells.length) this.rehash();
     const mask = this.cells.length - 1;
-    let i = hash(wireText(id)) & mask;
+    let i = fnv1a(wireText(id)) & mask;
     while ((this.cells[i] as number) > 0) i = (i + 1) & mask;
     if (this.cells[i] === empty) this.used++;
     this.cells[i] = slot + 1;
@@ -47,7 +48,7 @@ export class IdTable {
   delete(id: string): boolean {
     const key = wireText(id);
     const mask = this.cells.length - 1;
-    for (let i = hash(key) & mask; ; i = (i + 1) & mask) {
+    for (let i = fnv1a(key) & mask; ; i = (i + 1) & mask) {
       const cell = this.cells[i] as number;
       if (cell === empty) return false;
       if (cell !== deleted && idEquals(this.entryAt(cell - 1), key)) {
@@ -69,7 +70,7 @@ export class IdTable {
     const mask = capacity - 1;
     for (const cell of old) {
       if (cell <= 0) continue;
-      let i = hash(wireText(entryIdOf(this.entryAt(cell - 1)))) & mask;
+      let i = fnv1a(wireText(entryIdOf(this.entryAt(cell - 1)))) & mask;
       while (this.cells[i] !== empty) i = (i + 1) & mask;
       this.cells[i] = cell;
       this.used++;
@@ -101,14 +102,4 @@ function idEquals(encoded: EncodedEntry, key: string): boolean {
     if (b < 0x80) break;
   }
   return len === key.length && encoded.startsWith(key, at);
-}
-
-/** FNV-1a over the characters. */
-function hash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }

@@ -6,7 +6,7 @@
  * stdout when all is well; exit 1 with the reason on stderr otherwise.
  */
 import { ConfigError } from "@signet/config";
-import { type CliEnv, createLogger, errorText, metricsHostService, validateFromConfig, validationReport } from "@signet/host-common";
+import { type CliEnv, configDir, createLogger, errorText, metricsHostService, validateFromConfig, validationReport } from "@signet/host-common";
 import type { AgentConfig } from "../../config/agent-config.js";
 import { loadFromFlags } from "../../run.js";
 
@@ -46,12 +46,6 @@ async function validatePlugins(config: AgentConfig) {
     handshakeTimeoutMs: validationTimeoutMs,
     setupTimeoutMs: validationTimeoutMs,
     ...(config.source !== undefined ? { source: config.source } : {}),
-    ...(config.path ? { cwd: dirOf(config.path) } : {}),
+    ...(config.path ? { cwd: configDir(config.path) } : {}),
   });
-}
-
-/** Relative plugin paths resolve as `run` resolves them (agent.ts). */
-function dirOf(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i <= 0 ? "." : path.slice(0, i);
 }

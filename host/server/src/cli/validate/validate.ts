@@ -5,7 +5,7 @@
  * on stdout when all is well; exit 1 with the reason on stderr otherwise.
  */
 import { ConfigError } from "@signet/config";
-import { type CliEnv, type Command, createLogger, errorText, parseFlags, validateFromConfig, validationReport } from "@signet/host-common";
+import { type CliEnv, type Command, configDir, createLogger, errorText, parseFlags, validateFromConfig, validationReport } from "@signet/host-common";
 import type { ServerConfig } from "../../config/server-config.js";
 import { missingConfigError, runFlagSet } from "../run/flags.js";
 import { importLoader } from "../run/run.js";
@@ -63,12 +63,6 @@ async function validatePlugins(config: ServerConfig) {
     handshakeTimeoutMs: validationTimeoutMs,
     setupTimeoutMs: validationTimeoutMs,
     ...(config.source !== undefined ? { source: config.source } : {}),
-    ...(config.path ? { cwd: dirOf(config.path) } : {}),
+    ...(config.path ? { cwd: configDir(config.path) } : {}),
   });
-}
-
-/** Relative plugin paths resolve as `run` resolves them (server.ts). */
-function dirOf(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i <= 0 ? "." : path.slice(0, i);
 }
