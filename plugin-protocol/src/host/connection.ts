@@ -1,5 +1,6 @@
+import { connect as netConnect } from "node:net";
 import { Channel, credentials } from "@grpc/grpc-js";
-import { type AsyncClient, type BidiCall, Code, RpcError, createClient, serviceNames, noChannelz, unlimitedMessageSize } from "@signet/proto";
+import { type AsyncClient, type BidiCall, Code, H2UnaryClient, RpcError, createClient, serviceNames, noChannelz, unlimitedMessageSize } from "@signet/proto";
 import { type ConnInfo, GRPCBrokerService } from "@signet/proto/plugin/grpc_broker";
 import { GRPCControllerService } from "@signet/proto/plugin/grpc_controller";
 import { GRPCStdioService } from "@signet/proto/plugin/grpc_stdio";
@@ -16,9 +17,15 @@ const hostServiceBrokerId = 1;
  * A gRPC connection to one running plugin process, set up as SPIRE does:
  * broker stream held open with host services announced as id 1, stdio
  * drained, Init exchanged. What it serves is in `pluginServices`.
+ *
+ * Unary calls (nearly every call a host makes) go over a lean HTTP/2
+ * session of their own (`H2UnaryClient`); streams (broker, stdio, node
+ * attestation, upstream subscriptions) over a grpc-js channel. Both are
+ * plain gRPC to the plugin, which sees two connections.
  */
 export class PluginConnection {
   readonly channel: Channel;
+  private readonly unary: H2UnaryClient;
   private broker: BidiCall<ConnInfo, ConnInfo> | undefined;
   private stdio: AbortController | undefined;
   pluginServices: ReadonlySet<string> = new Set();
@@ -29,10 +36,11 @@ export class PluginConnection {
   ) {
     const target = handshake.network === "unix" ? `unix:${handshake.address}` : handshake.address;
     this.channel = new Channel(target, credentials.createInsecure(), { ...unlimitedMessageSize, ...noChannelz });
+    this.unary = new H2UnaryClient({ target, connect: () => dial(handshake) });
   }
 
   client<S extends Parameters<typeof createClient>[0]>(definition: S): AsyncClient<S> {
-    return createClient(definition, this.channel) as AsyncClient<S>;
+    return createClient(definition, this.channel, this.unary) as AsyncClient<S>;
   }
 
   /** Broker + stdio + Init. Returns the service names the plugin says it serves. */
@@ -96,6 +104,7 @@ export class PluginConnection {
     this.stdio?.abort();
     this.broker?.cancel();
     this.channel.close();
+    this.unary.close();
   }
 
   private async drainBroker(call: BidiCall<ConnInfo, ConnInfo>): Promise<void> {
@@ -123,4 +132,12 @@ export class PluginConnection {
       }
     })();
   }
+}
+
+/** The plugin's listener from its handshake: a Unix socket path, or host:port for tcp. */
+function dial(handshake: Handshake) {
+  if (handshake.network === "unix") return netConnect(handshake.address);
+  const colon = handshake.address.lastIndexOf(":");
+  const host = handshake.address.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
+  return netConnect({ host, port: Number(handshake.address.slice(colon + 1)) });
 }

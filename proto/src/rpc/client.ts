@@ -1,17 +1,21 @@
 import { Client, type Channel, credentials, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
 import { fromGrpcError } from "./errors.js";
+import type { UnaryTransport } from "./h2/client.js";
 import type { AsyncClient, BidiCall, CallOptions, MethodDefinition, ServiceDefinition } from "./types.js";
 
 /**
  * A promise/async-iterator client for `definition` over an existing channel,
- * so several services share one connection (as they do to a plugin).
+ * so several services share one connection (as they do to a plugin). With
+ * `unary`, unary methods go through that transport instead (a host's lean
+ * path to its plugins) and only streams use the channel.
  */
-export function createClient<S extends ServiceDefinition>(definition: S, channel: Channel): AsyncClient<S> {
+export function createClient<S extends ServiceDefinition>(definition: S, channel: Channel, unary?: UnaryTransport): AsyncClient<S> {
   const client = new Client("unused", credentials.createInsecure(), { channelOverride: channel });
   const out: Record<string, unknown> = {};
   for (const [key, method] of Object.entries(definition)) {
-    if (!method.requestStream && !method.responseStream) out[key] = unaryMethod(client, method);
-    else if (!method.requestStream) out[key] = serverStreamMethod(client, method);
+    if (!method.requestStream && !method.responseStream) {
+      out[key] = unary ? (request: unknown, options?: CallOptions) => unary.call(method, request, options) : unaryMethod(client, method);
+    } else if (!method.requestStream) out[key] = serverStreamMethod(client, method);
     else if (!method.responseStream) out[key] = clientStreamMethod(client, method);
     else out[key] = bidiMethod(client, method);
   }
