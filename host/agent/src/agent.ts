@@ -220,15 +220,15 @@ export async function startAgent(config: AgentConfig, options: StartOptions = {}
       let uds: UdsServer | undefined;
       const attestorLog = log.with({ subsystem_name: "workload_attestor" });
       const connectionSelectors = new ConnectionSelectors<PeerProcess>(options.connectionSelectorsMaxAgeMs ?? 1_000);
+      const selectorsOf = (peer: PeerProcess) =>
+        connectionSelectors.selectorsOf(peer, () =>
+          attestWorkload(peer.pid, plugins.workloadAttestors, { deadlineMs: options.workloadAttestationTimeoutMs ?? 5_000, log: attestorLog }),
+        );
       const callerSelectors = async (ctx: CallContext) => {
         const peer = uds?.tracker.connectionOf(ctx.metadata);
         if (!peer) throw new RpcError(Code.INTERNAL, peerTrackerMissing);
         try {
-          return await attestCaller(peer, (pid) =>
-            connectionSelectors.selectorsOf(peer, () =>
-              attestWorkload(pid, plugins.workloadAttestors, { deadlineMs: options.workloadAttestationTimeoutMs ?? 5_000, log: attestorLog }),
-            ),
-          );
+          return await attestCaller(peer, () => selectorsOf(peer));
         } catch (e) {
           if (e instanceof RpcError && e.code === Code.UNAUTHENTICATED) throw e;
           if (ctx.signal.aborted) throw new RpcError(Code.CANCELLED, "context canceled");
@@ -239,6 +239,9 @@ export async function startAgent(config: AgentConfig, options: StartOptions = {}
       uds = await startUdsServer({
         path: config.socketPath,
         mode: publicSocketMode,
+        // The plugins start on the caller while its client is still setting up HTTP/2; its first call takes
+        // these selectors (they are the connection's, as later calls' within connectionSelectors' max age).
+        onConnection: (peer) => void selectorsOf(peer).catch(() => {}),
         services: [
           workloadApiService({
             cache,

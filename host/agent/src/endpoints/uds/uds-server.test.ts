@@ -66,6 +66,36 @@ describe("startUdsServer", () => {
     expect(server.tracker.size).toBe(1);
   });
 
+  it("tells onConnection of each accepted connection's peer before a call on it runs, the very peer the call gets", async () => {
+    const order: string[] = [];
+    const accepted: PeerProcess[] = [];
+    let server: UdsServer | undefined;
+    const registration = implement(HealthService, {
+      async check(_req, ctx) {
+        const peer = server!.tracker.connectionOf(ctx.metadata);
+        order.push(`call:${accepted.indexOf(peer!)}`);
+        return { status: HealthCheckResponse_ServingStatus.SERVING };
+      },
+    });
+    server = await startUdsServer({
+      path: join(tempDir(), "api.sock"),
+      services: [registration],
+      onConnection: (peer) => {
+        accepted.push(peer);
+        order.push(`accept:${peer.pid}`);
+      },
+    });
+    const s = server;
+    cleanups.push(() => s.close());
+    // Own subchannel pools: two connections, not one shared.
+    for (let i = 0; i < 2; i++) {
+      const channel = new Channel(`unix:${server.path}`, credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
+      cleanups.push(() => channel.close());
+      await createClient(HealthService, channel).check({ service: "" });
+    }
+    expect(order).toEqual([`accept:${process.pid}`, "call:0", `accept:${process.pid}`, "call:1"]);
+  });
+
   it("identifies a call made by another process as that process", async () => {
     const { server, seen } = await start();
     const script = `

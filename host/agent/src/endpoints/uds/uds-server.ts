@@ -30,6 +30,8 @@ export interface UdsServerOptions {
   readonly log?: Logger;
   /** Seam for tests: how a connection's peer is read (default: from the kernel). */
   readonly readPeer?: (socket: Socket) => PeerProcess;
+  /** Told of each accepted connection's peer once it is tracked, before any call on it arrives. */
+  readonly onConnection?: (peer: PeerProcess) => void;
 }
 
 export interface UdsServer {
@@ -67,6 +69,7 @@ export async function startUdsServer(options: UdsServerOptions): Promise<UdsServ
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     injector.injectConnection(socket);
+    options.onConnection?.(peer);
   });
 
   await prepareSocketPath(options.path);
