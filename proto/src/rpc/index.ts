@@ -3,3 +3,4 @@ export * from "./types.js";
 export * from "./server.js";
 export * from "./client.js";
 export * from "./h2/client.js";
+export * from "./h2/server.js";
