@@ -225,7 +225,7 @@ export async function startAgent(config: AgentConfig, options: StartOptions = {}
           attestWorkload(peer.pid, plugins.workloadAttestors, { deadlineMs: options.workloadAttestationTimeoutMs ?? 5_000, log: attestorLog }),
         );
       const callerSelectors = async (ctx: CallContext) => {
-        const peer = uds?.tracker.connectionOf(ctx.metadata);
+        const peer = uds?.tracker.connectionOf(ctx);
         if (!peer) throw new RpcError(Code.INTERNAL, peerTrackerMissing);
         try {
           return await attestCaller(peer, () => selectorsOf(peer));

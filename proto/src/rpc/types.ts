@@ -24,6 +24,12 @@ export interface CallContext {
   readonly peer: string;
   /** Aborted when the caller cancels or the deadline passes. */
   readonly signal: AbortSignal;
+  /**
+   * What the server was told about the call's connection when it was handed
+   * the accepted socket (`H2Server.injectConnection`), e.g. the peer process
+   * read from the kernel; undefined on servers that accept by themselves.
+   */
+  readonly connection?: unknown;
 }
 
 /** A handler in promise/async-iterator style, chosen by the method's streaming shape. */

@@ -69,6 +69,7 @@ export class ServerCall implements CallContext {
     /** @internal */
     readonly hosted: HostedMethod,
     timeoutMs: number | undefined,
+    readonly connection: unknown,
   ) {
     this.method = hosted.path;
     stream[callOf] = this;

@@ -509,6 +509,49 @@ describe("H2Server construction and shutdown", () => {
   });
 });
 
+describe("H2Server serving connections accepted elsewhere", () => {
+  it("serves an injected socket, each call's context carrying what its connection was injected with; tryShutdown ends when its sessions do", async () => {
+    const { createServer: createNetServer } = await import("node:net");
+    const dir = mkdtempSync(join(tmpdir(), "signet-h2inject-"));
+    const path = join(dir, "s.sock");
+    const connections: unknown[] = [];
+    const server = new H2Server([
+      implement(TestService, {
+        async unary(req, ctx) {
+          connections.push(ctx.connection);
+          return { n: req.n };
+        },
+      }),
+    ]);
+    let accepted = 0;
+    const listener = createNetServer((socket) => server.injectConnection(socket, { connection: ++accepted }));
+    await new Promise<void>((resolve) => listener.listen(path, resolve));
+    try {
+      for (let i = 0; i < 2; i++) {
+        const channel = new Channel(`unix:${path}`, credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
+        const client = createClient(TestService, channel);
+        expect(await client.unary({ n: i })).toEqual({ n: i });
+        expect(await client.unary({ n: i })).toEqual({ n: i });
+        channel.close();
+      }
+      expect(connections).toEqual([{ connection: 1 }, { connection: 1 }, { connection: 2 }, { connection: 2 }]);
+      const kept = new Channel(`unix:${path}`, credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
+      await createClient(TestService, kept).unary({ n: 9 });
+      let done = false;
+      server.tryShutdown(() => {
+        done = true;
+      });
+      await sleep(20);
+      kept.close();
+      for (let i = 0; i < 100 && !done; i++) await sleep(10);
+      expect(done).toBe(true);
+    } finally {
+      listener.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("RequestQueue", () => {
   /** Just the flow-control half of a stream: whether it is paused. */
   const fakeStream = () => {

@@ -9,6 +9,7 @@
  * (grpc-go hosts such as SPIRE call it), with the handler semantics of the
  * grpc-js adapter in ../server.ts.
  */
+import type { Socket } from "node:net";
 import { createServer, type Http2Server, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream, type ServerStreamResponseOptions, constants } from "node:http2";
 import { Code, RpcError } from "../errors.js";
 import type { ServiceRegistration } from "../server.js";
@@ -27,6 +28,9 @@ export class H2Server {
   private readonly services = new Set<string>();
   private readonly sessions = new Set<ServerHttp2Session>();
   private readonly server: Http2Server;
+  /** What injectConnection was told about each session's connection. */
+  private readonly connections = new WeakMap<ServerHttp2Session, unknown>();
+  private injecting: { readonly connection: unknown } | undefined;
 
   /** Hosts `registrations`; each must carry the async implementation `implement()` was given. */
   constructor(registrations: readonly ServiceRegistration[]) {
@@ -54,15 +58,32 @@ export class H2Server {
     });
   }
 
+  /**
+   * Serves a connection accepted elsewhere (a listener that first reads who
+   * connected). Its calls' `CallContext.connection` is `connection`.
+   */
+  injectConnection(socket: Socket, connection?: unknown): void {
+    // Node's HTTP/2 server makes the session, and emits 'session', within this emit.
+    this.injecting = { connection };
+    try {
+      this.server.emit("connection", socket);
+    } finally {
+      this.injecting = undefined;
+    }
+  }
+
   /** Stops accepting connections and calls; `done` runs once the calls in flight have finished. */
   tryShutdown(done: () => void): void {
-    this.server.close(() => done());
+    // A server only handed connections (injectConnection) never listened: done is when its sessions are.
+    const listening = this.server.listening;
+    if (listening) this.server.close(() => done());
     for (const session of this.sessions) if (!session.closed) session.close();
+    if (!listening) void this.whenSessionsClosed().then(done);
   }
 
   /** Ends every connection and call now. */
   forceShutdown(): void {
-    this.server.close();
+    if (this.server.listening) this.server.close();
     for (const session of this.sessions) session.destroy(new Error("server shutting down"), constants.NGHTTP2_CANCEL);
     this.sessions.clear();
   }
@@ -85,7 +106,12 @@ export class H2Server {
     }
   }
 
+  private async whenSessionsClosed(): Promise<void> {
+    await Promise.all([...this.sessions].map((s) => (s.closed || s.destroyed ? undefined : new Promise((r) => s.once("close", r)))));
+  }
+
   private track(session: ServerHttp2Session): void {
+    if (this.injecting) this.connections.set(session, this.injecting.connection);
     this.sessions.add(session);
     session.on("error", ignore);
     session.once("close", () => this.sessions.delete(session));
@@ -118,7 +144,7 @@ export class H2Server {
         return;
       }
     }
-    new ServerCall(stream, headers, method, timeoutMs);
+    new ServerCall(stream, headers, method, timeoutMs, this.connections.get(stream.session as ServerHttp2Session));
   }
 }
 

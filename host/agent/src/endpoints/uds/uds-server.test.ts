@@ -1,16 +1,16 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { existsSync } from "node:fs";
-import { type Server as NetServer, createServer } from "node:net";
+import { type Server as NetServer, type Socket, createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Channel, Server, ServerCredentials, credentials } from "@grpc/grpc-js";
+import { Channel, credentials } from "@grpc/grpc-js";
 import { Code, RpcError, createClient, implement } from "@signet/proto";
 import { HealthCheckResponse_ServingStatus, HealthService } from "@signet/proto/grpc/health/v1/health";
 import { createLogger } from "@signet/host-common";
 import { afterEach, describe, expect, it } from "vitest";
-import { PeerCredentialsError, type PeerCredentials, type PeerProcess, attestCaller } from "../peer/index.js";
-import { PeerTracker, type UdsServer, peerTrackerMissing, startUdsServer } from "./index.js";
+import { PeerCredentialsError, type PeerCredentials, type PeerProcess, attestCaller, readPeer as readKernelPeer } from "../peer/index.js";
+import { PeerTracker, type UdsServer, startUdsServer } from "./index.js";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -34,7 +34,7 @@ function healthReportingPeers(tracker: () => PeerTracker) {
   const seen: (PeerCredentials | undefined)[] = [];
   const registration = implement(HealthService, {
     async check(_req, ctx) {
-      const peer = tracker().connectionOf(ctx.metadata);
+      const peer = tracker().connectionOf(ctx);
       seen.push(peer && { pid: peer.pid, uid: peer.uid, gid: peer.gid });
       if (!peer) throw new RpcError(Code.INTERNAL, "handler saw no peer");
       await attestCaller(peer, async () => []);
@@ -72,7 +72,7 @@ describe("startUdsServer", () => {
     let server: UdsServer | undefined;
     const registration = implement(HealthService, {
       async check(_req, ctx) {
-        const peer = server!.tracker.connectionOf(ctx.metadata);
+        const peer = server!.tracker.connectionOf(ctx);
         order.push(`call:${accepted.indexOf(peer!)}`);
         return { status: HealthCheckResponse_ServingStatus.SERVING };
       },
@@ -206,20 +206,29 @@ describe("startUdsServer", () => {
 });
 
 describe("PeerTracker", () => {
-  it("refuses a call whose connection it does not track, before any handler runs", async () => {
-    const tracker = new PeerTracker();
-    const health = healthReportingPeers(() => tracker);
-    const grpcServer = new Server({ interceptors: [tracker.interceptor] });
-    grpcServer.addService(health.registration.definition, health.registration.implementation);
-    const path = join(tempDir(), "untracked.sock");
-    await new Promise<void>((resolve, reject) => grpcServer.bindAsync(`unix:${path}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
-    cleanups.push(() => grpcServer.forceShutdown());
+  it("gives a call's peer only while its connection is tracked, and nothing for a call with no tracked connection", async () => {
+    const dir = tempDir();
+    const path = join(dir, "t.sock");
+    const accepted: Socket[] = [];
+    const listener = createServer((s) => accepted.push(s));
+    await new Promise<void>((resolve) => listener.listen(path, resolve));
+    cleanups.push(() => listener.close());
+    const client = createConnection(path);
+    cleanups.push(() => client.destroy());
+    await waitFor(() => accepted.length === 1);
+    const socket = accepted[0]!;
+    const peer = readKernelPeer(socket);
 
-    const err = await createClient(HealthService, channelTo(path)).check({ service: "" }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RpcError);
-    expect((err as RpcError).code).toBe(Code.INTERNAL);
-    expect((err as RpcError).message).toBe(peerTrackerMissing);
-    expect(health.seen).toEqual([]);
+    const tracker = new PeerTracker();
+    expect(tracker.connectionOf({ connection: peer })).toBeUndefined();
+    expect(tracker.connectionOf({ connection: undefined })).toBeUndefined();
+    tracker.track(socket, peer);
+    expect(tracker.connectionOf({ connection: peer })).toBe(peer);
+    expect(tracker.size).toBe(1);
+    socket.destroy();
+    await waitFor(() => tracker.size === 0);
+    expect(tracker.connectionOf({ connection: peer })).toBeUndefined();
+    expect(peer.exitReason()).toBe("caller is no longer being watched");
   });
 });
 

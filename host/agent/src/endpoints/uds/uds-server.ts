@@ -1,15 +1,18 @@
 /**
- * A grpc-js server on a Unix socket that knows, for every call, which
- * process made it (SPIRE's peertracker listener). Signet accepts the
- * connections itself with a node:net server, reads each peer from the
- * kernel at accept (a connection whose peer cannot be read is dropped, as
- * SPIRE's "Connection failed during accept"), and hands the socket to
- * grpc-js through a connection injector. Handlers find their caller with
- * `tracker.connectionOf(metadata)`.
+ * A gRPC server on a Unix socket that knows, for every call, which process
+ * made it (SPIRE's peertracker listener). Signet accepts the connections
+ * itself with a node:net server, reads each peer from the kernel at accept
+ * (a connection whose peer cannot be read is dropped, as SPIRE's
+ * "Connection failed during accept"), and hands the socket with its peer to
+ * the gRPC server. Handlers find their caller with `tracker.connectionOf(ctx)`.
+ *
+ * The gRPC server is @signet/proto's H2Server (gRPC straight on node:http2),
+ * not grpc-js's: per new connection and call it costs well under half the
+ * CPU (bench/workload-api), and every Workload API client speaks to it the
+ * same (go-spiffe's grpc-go, grpc-js, Envoy).
  */
 import { type Server as NetServer, type Socket, createServer } from "node:net";
-import { type ChannelOptions, Server, ServerCredentials, type ServerInterceptor } from "@grpc/grpc-js";
-import { noChannelz, type ServiceRegistration } from "@signet/proto";
+import { H2Server, type ServiceRegistration } from "@signet/proto";
 import { type Logger, nullLogger } from "@signet/host-common";
 import { type PeerProcess, readPeer as readKernelPeer } from "../peer/index.js";
 import { PeerTracker } from "./peer-tracker.js";
@@ -24,9 +27,6 @@ export interface UdsServerOptions {
   /** Permissions set on the socket after binding; default 0o777 (the public Workload API socket). */
   readonly mode?: number;
   readonly services: readonly ServiceRegistration[];
-  /** Further grpc-js interceptors; they run outside the peer tracker's. */
-  readonly interceptors?: readonly ServerInterceptor[];
-  readonly grpcOptions?: ChannelOptions;
   readonly log?: Logger;
   /** Seam for tests: how a connection's peer is read (default: from the kernel). */
   readonly readPeer?: (socket: Socket) => PeerProcess;
@@ -48,14 +48,12 @@ export async function startUdsServer(options: UdsServerOptions): Promise<UdsServ
   const log = options.log ?? nullLogger;
   const readPeer = options.readPeer ?? readKernelPeer;
   const tracker = new PeerTracker();
-  const grpcServer = new Server({ ...noChannelz, ...options.grpcOptions, interceptors: [tracker.interceptor, ...(options.interceptors ?? [])] });
-  for (const service of options.services) grpcServer.addService(service.definition as never, service.implementation);
-  const injector = grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
+  const grpcServer = new H2Server(options.services);
 
   const sockets = new Set<Socket>();
   const listener = createServer((socket) => {
     socket.on("error", () => {
-      // A broken connection only concerns its caller; grpc-js sees the close.
+      // A broken connection only concerns its caller; the gRPC server sees the close.
     });
     let peer: PeerProcess;
     try {
@@ -68,7 +66,7 @@ export async function startUdsServer(options: UdsServerOptions): Promise<UdsServ
     tracker.track(socket, peer);
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    injector.injectConnection(socket);
+    grpcServer.injectConnection(socket, peer);
     options.onConnection?.(peer);
   });
 
