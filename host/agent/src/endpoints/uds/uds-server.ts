@@ -30,7 +30,7 @@ export interface UdsServerOptions {
   readonly log?: Logger;
   /** Seam for tests: how a connection's peer is read (default: from the kernel). */
   readonly readPeer?: (socket: Socket) => PeerProcess;
-  /** Told of each accepted connection's peer once it is tracked, before any call on it arrives. */
+  /** Told of each accepted connection's peer once it is tracked, before the gRPC server sees the connection. */
   readonly onConnection?: (peer: PeerProcess) => void;
 }
 
@@ -66,8 +66,9 @@ export async function startUdsServer(options: UdsServerOptions): Promise<UdsServ
     tracker.track(socket, peer);
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    grpcServer.injectConnection(socket, peer);
+    // Told first, so work it starts for this peer (workload attestation) is under way before the HTTP/2 session's set-up.
     options.onConnection?.(peer);
+    grpcServer.injectConnection(socket, peer);
   });
 
   await prepareSocketPath(options.path);
