@@ -220,9 +220,9 @@ export async function startAgent(config: AgentConfig, options: StartOptions = {}
       let uds: UdsServer | undefined;
       const attestorLog = log.with({ subsystem_name: "workload_attestor" });
       const connectionSelectors = new ConnectionSelectors<PeerProcess>(options.connectionSelectorsMaxAgeMs ?? 1_000);
-      const selectorsOf = (peer: PeerProcess) =>
+      const selectorsOf = (peer: PeerProcess, signal?: AbortSignal) =>
         connectionSelectors.selectorsOf(peer, () =>
-          attestWorkload(peer.pid, plugins.workloadAttestors, { deadlineMs: options.workloadAttestationTimeoutMs ?? 5_000, log: attestorLog }),
+          attestWorkload(peer.pid, plugins.workloadAttestors, { deadlineMs: options.workloadAttestationTimeoutMs ?? 5_000, log: attestorLog, ...(signal ? { signal } : {}) }),
         );
       const callerSelectors = async (ctx: CallContext) => {
         const peer = uds?.tracker.connectionOf(ctx);
@@ -241,7 +241,8 @@ export async function startAgent(config: AgentConfig, options: StartOptions = {}
         mode: publicSocketMode,
         // The plugins start on the caller while its client is still setting up HTTP/2; its first call takes
         // these selectors (they are the connection's, as later calls' within connectionSelectors' max age).
-        onConnection: (peer) => void selectorsOf(peer).catch(() => {}),
+        // A connection closed before the plugins answer stops its attestation.
+        onConnection: (peer, closed) => void selectorsOf(peer, closed).catch(() => {}),
         services: [
           workloadApiService({
             cache,

@@ -102,7 +102,8 @@ export async function serve(options: ServeOptions): Promise<RunningPlugin> {
     ...served,
   ];
   // A lean gRPC server on node:http2: grpc-js's server machinery cost a plugin more CPU per call than its work.
-  const server = new H2Server(registrations);
+  // The host is a plugin's only caller, and large messages are normal (DataStore pages): no limit, as go-plugin.
+  const server = new H2Server(registrations, { maxReceiveMessageBytes: Number.POSITIVE_INFINITY });
 
   try {
     await server.listen(socketPath);

@@ -122,6 +122,9 @@ describe("H2UnaryClient against a grpc-js server", () => {
     expect(seen).toEqual({ token: ["t1"], bin: ["0908"], hasDeadline: true });
     const none = JSON.parse((await client.call(headers, Buffer.alloc(0))).toString());
     expect(none.hasDeadline).toBe(false);
+    // Beyond Node's longest timer (~24.8 days): still a deadline on the wire, and no timer that fires at once.
+    const far = JSON.parse((await client.call(headers, Buffer.alloc(0), { deadline: new Date(Date.now() + 30 * 86_400_000) })).toString());
+    expect(far.hasDeadline).toBe(true);
   });
 
   it("fails with DeadlineExceeded when the deadline passes, and the server sees the call end", async () => {
@@ -207,6 +210,7 @@ describe("H2UnaryClient reading answers that break the rules", () => {
     });
     answers.set("/t/Http503", (s) => s.respond({ ":status": 503 }, { endStream: true }));
     answers.set("/t/Refused", (s) => s.close(constants.NGHTTP2_REFUSED_STREAM));
+    answers.set("/t/Calm", (s) => s.close(constants.NGHTTP2_ENHANCE_YOUR_CALM));
     answers.set("/t/ResetAfterHeaders", (s) => {
       s.respond(ok);
       s.write(frameMessage(Buffer.from("half")).subarray(0, 4), () => s.close(constants.NGHTTP2_INTERNAL_ERROR));
@@ -243,6 +247,7 @@ describe("H2UnaryClient reading answers that break the rules", () => {
     ["/t/Compressed", Code.INTERNAL],
     ["/t/Http503", Code.UNAVAILABLE],
     ["/t/Refused", Code.UNAVAILABLE],
+    ["/t/Calm", Code.RESOURCE_EXHAUSTED],
     ["/t/ResetAfterHeaders", Code.INTERNAL],
     ["/t/NoStatus", Code.INTERNAL],
   ])("fails %s with code %i, and the connection stays usable", async (path, code) => {

@@ -30,6 +30,8 @@ export interface H2UnaryClientOptions {
   readonly target: string;
 }
 
+/** Node's timers take at most this many ms. */
+const maxTimerMs = 2 ** 31 - 1;
 /** Per-stream and per-connection receive windows: a plugin's large answers (DataStore pages) arrive without stalls. */
 const streamWindowBytes = 4 << 20;
 const sessionWindowBytes = 32 << 20;
@@ -161,7 +163,8 @@ class UnaryCall {
       this.streamError = e;
     });
     stream.on("close", () => this.onClose());
-    if (timeoutMs !== undefined) this.timer = setTimeout(() => this.abandon(deadlineExceeded()), timeoutMs);
+    // Node fires a longer timer at once; a deadline that far off is as good as none here.
+    if (timeoutMs !== undefined && timeoutMs <= maxTimerMs) this.timer = setTimeout(() => this.abandon(deadlineExceeded()), timeoutMs);
     signal?.addEventListener("abort", this.onAbort, { once: true });
   }
 
@@ -229,13 +232,14 @@ class UnaryCall {
     if (this.httpStatus !== 0 && this.httpStatus !== 200) {
       return new RpcError(codeForHttpStatus(this.httpStatus), `received HTTP status ${this.httpStatus} from ${this.target}`);
     }
+    // The server reset this stream (the connection itself is fine): the reset's code says what happened.
+    const rst = this.stream.rstCode;
+    if (!this.session.destroyed && rst !== undefined && rst !== constants.NGHTTP2_NO_ERROR) {
+      return new RpcError(codeForResetStream(rst), `stream reset by ${this.target} with code ${rst}`);
+    }
     if (this.session.destroyed || this.session.closed || this.httpStatus === 0) {
       const why = this.streamError ? `: ${this.streamError.message}` : "";
       return new RpcError(Code.UNAVAILABLE, `connection to ${this.target} failed${why}`);
-    }
-    const rst = this.stream.rstCode;
-    if (rst !== undefined && rst !== constants.NGHTTP2_NO_ERROR) {
-      return new RpcError(codeForResetStream(rst), `stream reset by ${this.target} with code ${rst}`);
     }
     return new RpcError(Code.INTERNAL, `${this.target} ended the call without a status`);
   }

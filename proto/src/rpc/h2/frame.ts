@@ -14,9 +14,16 @@ export function frameMessage(message: Uint8Array): Buffer {
   return out;
 }
 
-/** Why a stream's bytes are not gRPC messages we can read. */
+/** Why a stream's bytes are not gRPC messages we can read; `tooLarge` when only the size limit was broken. */
 export class FrameError extends Error {
   override readonly name = "FrameError";
+
+  constructor(
+    message: string,
+    readonly tooLarge = false,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -74,7 +81,8 @@ export class MessageReader {
     const flag = buf[at];
     if (flag !== 0) throw new FrameError(flag === 1 ? "received a compressed message, but no compression was negotiated" : `invalid message flag ${flag}`);
     const length = buf.readUInt32BE(at + 1);
-    if (length > this.maxMessageBytes) throw new FrameError(`received message larger than max (${length} vs. ${this.maxMessageBytes})`);
+    // Checked from the prefix, before any of the body is kept.
+    if (length > this.maxMessageBytes) throw new FrameError(`Received message larger than max (${length} vs. ${this.maxMessageBytes})`, true);
     return length;
   }
 }

@@ -12,7 +12,7 @@ import { Metadata } from "@grpc/grpc-js";
 import { Code, RpcError, toGrpcStatus } from "../errors.js";
 import { callCancelled, callDeadlineExceeded } from "../server.js";
 import type { CallContext } from "../types.js";
-import { MessageReader, frameMessage } from "./frame.js";
+import { type FrameError, MessageReader, frameMessage } from "./frame.js";
 import { RequestQueue } from "./request-queue.js";
 import { encodeGrpcMessage } from "./status-headers.js";
 
@@ -70,6 +70,7 @@ export class ServerCall implements CallContext {
     readonly hosted: HostedMethod,
     timeoutMs: number | undefined,
     readonly connection: unknown,
+    private readonly maxReceiveMessageBytes: number,
   ) {
     this.method = hosted.path;
     stream[callOf] = this;
@@ -118,9 +119,9 @@ export class ServerCall implements CallContext {
     if (this.over || this.queue?.abandoned) return;
     let messages: Buffer[];
     try {
-      messages = (this.reader ??= new MessageReader()).push(chunk);
+      messages = (this.reader ??= new MessageReader(this.maxReceiveMessageBytes)).push(chunk);
     } catch (e) {
-      this.reject(Code.INTERNAL, (e as Error).message);
+      this.reject((e as FrameError).tooLarge ? Code.RESOURCE_EXHAUSTED : Code.INTERNAL, (e as Error).message);
       return;
     }
     const queue = this.queue;
@@ -140,7 +141,8 @@ export class ServerCall implements CallContext {
   requestEnd(): void {
     this.requestEnded = true;
     if (this.over) return;
-    if (this.reader && this.reader.partialBytes > 0) {
+    // A handler that stopped reading its requests left the rest unread on purpose: a cut-off message among them is not an error.
+    if (this.reader && this.reader.partialBytes > 0 && !this.queue?.abandoned) {
       this.reject(Code.INTERNAL, `the request stream of ${this.method} ended inside a message`);
       return;
     }

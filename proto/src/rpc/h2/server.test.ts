@@ -12,7 +12,7 @@ import { type ServiceRegistration, callCancelled, callDeadlineExceeded, implemen
 import type { AsyncService, CallContext } from "../types.js";
 import { frameMessage } from "./frame.js";
 import { RequestQueue } from "./request-queue.js";
-import { H2Server } from "./server.js";
+import { H2Server, type H2ServerOptions, defaultMaxReceiveMessageBytes } from "./server.js";
 
 /** Messages are JSON, so tests read what crossed the wire; `Bytes` methods carry raw bytes. */
 type Msg = { readonly n?: number; readonly text?: string; readonly fill?: number };
@@ -167,9 +167,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let socketCount = 0;
 const socketPath = () => join(dir, `s${socketCount++}.sock`);
 
-async function startServer(registrations: readonly ServiceRegistration[] = [implement(TestService, impl)]) {
+async function startServer(registrations: readonly ServiceRegistration[] = [implement(TestService, impl)], options: H2ServerOptions = { maxReceiveMessageBytes: Number.POSITIVE_INFINITY }) {
   const path = socketPath();
-  const server = new H2Server(registrations);
+  const server = new H2Server(registrations, options);
   await server.listen(path);
   return { path, server };
 }
@@ -332,6 +332,24 @@ describe("H2Server with a grpc-js client", () => {
     expect(back.equals(big)).toBe(true);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(JSON.parse((await client.bigStream([big, big.subarray(1)])).toString())).toEqual({ total: 2 * big.length - 1, count: 2 });
+  });
+
+  it("refuses a request message over its limit (default 4 MiB) with ResourceExhausted from the length prefix alone", async () => {
+    const limited = await startServer(undefined, {});
+    const channel = channelTo(limited.path);
+    try {
+      const c = createClient(TestService, channel);
+      const over = Buffer.alloc(defaultMaxReceiveMessageBytes + 1);
+      await expect(c.echoBytes(over)).rejects.toMatchObject({ code: Code.RESOURCE_EXHAUSTED, message: `Received message larger than max (${over.length} vs. ${defaultMaxReceiveMessageBytes})` });
+      expect((await c.echoBytes(Buffer.alloc(defaultMaxReceiveMessageBytes))).length).toBe(defaultMaxReceiveMessageBytes);
+      // A prefix claiming 1 GB is refused before its body: the status comes back while the body is still being sent.
+      const prefix = Buffer.from([0, 0x40, 0, 0, 0]);
+      const answer = await rawCall(limited.path, {}, [prefix, Buffer.alloc(64 * 1024)]);
+      expect(answer.trailers["grpc-status"] ?? answer.response["grpc-status"]).toBe(String(Code.RESOURCE_EXHAUSTED));
+    } finally {
+      channel.close();
+      limited.server.forceShutdown();
+    }
   });
 
   it("holds a server stream back while the reader is slow, losing nothing and keeping order", async () => {

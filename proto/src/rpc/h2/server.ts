@@ -23,6 +23,19 @@ const sessionWindowBytes = 32 << 20;
 /** In MB: what nghttp2 may buffer for one connection before it refuses streams; big DataStore pages need room. */
 const maxSessionMemoryMb = 512;
 
+export interface H2ServerOptions {
+  /**
+   * Largest request message accepted, in bytes; a bigger one fails its call
+   * with ResourceExhausted as soon as its length prefix arrives, before any
+   * of it is kept. Default 4 MiB, grpc-go's and grpc-js's default; a plugin,
+   * whose only caller is its host, passes Infinity (go-plugin's limit is 2^31-1).
+   */
+  readonly maxReceiveMessageBytes?: number;
+}
+
+/** grpc-go's and grpc-js's default limit on a received message. */
+export const defaultMaxReceiveMessageBytes = 4 * 1024 * 1024;
+
 export class H2Server {
   private readonly methods = new Map<string, HostedMethod>();
   private readonly services = new Set<string>();
@@ -31,9 +44,11 @@ export class H2Server {
   /** What injectConnection was told about each session's connection. */
   private readonly connections = new WeakMap<ServerHttp2Session, unknown>();
   private injecting: { readonly connection: unknown } | undefined;
+  private readonly maxReceiveMessageBytes: number;
 
   /** Hosts `registrations`; each must carry the async implementation `implement()` was given. */
-  constructor(registrations: readonly ServiceRegistration[]) {
+  constructor(registrations: readonly ServiceRegistration[], options: H2ServerOptions = {}) {
+    this.maxReceiveMessageBytes = options.maxReceiveMessageBytes ?? defaultMaxReceiveMessageBytes;
     for (const r of registrations) this.host(r);
     this.server = createServer({
       settings: { initialWindowSize: streamWindowBytes, enablePush: false },
@@ -144,7 +159,7 @@ export class H2Server {
         return;
       }
     }
-    new ServerCall(stream, headers, method, timeoutMs, this.connections.get(stream.session as ServerHttp2Session));
+    new ServerCall(stream, headers, method, timeoutMs, this.connections.get(stream.session as ServerHttp2Session), this.maxReceiveMessageBytes);
   }
 }
 

@@ -66,9 +66,10 @@ describe("startUdsServer", () => {
     expect(server.tracker.size).toBe(1);
   });
 
-  it("tells onConnection of each accepted connection's peer before a call on it runs, the very peer the call gets", async () => {
+  it("tells onConnection of each accepted connection's peer before a call on it runs, the very peer the call gets, and when it closes", async () => {
     const order: string[] = [];
     const accepted: PeerProcess[] = [];
+    const closedSignals: AbortSignal[] = [];
     let server: UdsServer | undefined;
     const registration = implement(HealthService, {
       async check(_req, ctx) {
@@ -80,20 +81,27 @@ describe("startUdsServer", () => {
     server = await startUdsServer({
       path: join(tempDir(), "api.sock"),
       services: [registration],
-      onConnection: (peer) => {
+      onConnection: (peer, closed) => {
         accepted.push(peer);
+        closedSignals.push(closed);
         order.push(`accept:${peer.pid}`);
       },
     });
     const s = server;
     cleanups.push(() => s.close());
     // Own subchannel pools: two connections, not one shared.
+    const channels: Channel[] = [];
     for (let i = 0; i < 2; i++) {
       const channel = new Channel(`unix:${server.path}`, credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
+      channels.push(channel);
       cleanups.push(() => channel.close());
       await createClient(HealthService, channel).check({ service: "" });
     }
     expect(order).toEqual([`accept:${process.pid}`, "call:0", `accept:${process.pid}`, "call:1"]);
+    expect(closedSignals.map((c) => c.aborted)).toEqual([false, false]);
+    channels[0]!.close();
+    await waitFor(() => closedSignals[0]!.aborted);
+    expect(closedSignals[1]!.aborted).toBe(false);
   });
 
   it("identifies a call made by another process as that process", async () => {

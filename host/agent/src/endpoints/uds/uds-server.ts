@@ -30,8 +30,11 @@ export interface UdsServerOptions {
   readonly log?: Logger;
   /** Seam for tests: how a connection's peer is read (default: from the kernel). */
   readonly readPeer?: (socket: Socket) => PeerProcess;
-  /** Told of each accepted connection's peer once it is tracked, before the gRPC server sees the connection. */
-  readonly onConnection?: (peer: PeerProcess) => void;
+  /**
+   * Told of each accepted connection's peer once it is tracked, before the
+   * gRPC server sees the connection; `closed` aborts when the connection does.
+   */
+  readonly onConnection?: (peer: PeerProcess, closed: AbortSignal) => void;
 }
 
 export interface UdsServer {
@@ -67,7 +70,11 @@ export async function startUdsServer(options: UdsServerOptions): Promise<UdsServ
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     // Told first, so work it starts for this peer (workload attestation) is under way before the HTTP/2 session's set-up.
-    options.onConnection?.(peer);
+    if (options.onConnection) {
+      const closed = new AbortController();
+      socket.once("close", () => closed.abort());
+      options.onConnection(peer, closed.signal);
+    }
     grpcServer.injectConnection(socket, peer);
   });
 
