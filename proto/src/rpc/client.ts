@@ -1,4 +1,5 @@
 import { Client, type Channel, credentials, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
+import { deadlineAt } from "./call-rules.js";
 import { fromGrpcError } from "./errors.js";
 import type { UnaryTransport } from "./h2/client.js";
 import type { AsyncClient, BidiCall, CallOptions, MethodDefinition, ServiceDefinition } from "./types.js";
@@ -23,10 +24,8 @@ export function createClient<S extends ServiceDefinition>(definition: S, channel
 }
 
 function callOptions(options: CallOptions | undefined): { deadline?: Date | number } {
-  const deadline = options?.deadline;
-  if (deadline === undefined) return {};
-  if (typeof deadline === "number" && deadline < 1e12) return { deadline: Date.now() + deadline };
-  return { deadline };
+  const at = deadlineAt(options?.deadline);
+  return at === undefined ? {} : { deadline: at };
 }
 
 function unaryMethod(client: Client, m: MethodDefinition<unknown, unknown>) {

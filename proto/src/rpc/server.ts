@@ -11,7 +11,8 @@ import type {
   ServerWritableStream,
   UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Code, RpcError, toGrpcStatus } from "./errors.js";
+import { endReason, unimplementedMethod } from "./call-rules.js";
+import { type RpcError, toGrpcStatus } from "./errors.js";
 import type { AsyncService, CallContext, ServiceDefinition } from "./types.js";
 
 /** The three things a grpc-js server needs to host one service. */
@@ -48,11 +49,7 @@ export function implement<S extends ServiceDefinition>(
   const handlers: UntypedServiceImplementation = {};
   for (const [key, method] of Object.entries(definition)) {
     const fn = (impl as Record<string, unknown>)[key] as ((...args: unknown[]) => unknown) | undefined;
-    const handler = fn
-      ? (fn.bind(impl) as (...args: unknown[]) => unknown)
-      : () => {
-          throw new RpcError(Code.UNIMPLEMENTED, `method ${method.path} not implemented`);
-        };
+    const handler = fn ? (fn.bind(impl) as (...args: unknown[]) => unknown) : unimplementedMethod(method.path);
     if (!method.requestStream && !method.responseStream) handlers[key] = unary(method.path, handler);
     else if (!method.requestStream) handlers[key] = serverStreaming(method.path, handler);
     else if (!method.responseStream) handlers[key] = clientStreaming(method.path, handler);
@@ -67,25 +64,11 @@ type Call =
   | ServerReadableStream<unknown, unknown>
   | ServerDuplexStream<unknown, unknown>;
 
-/**
- * The abort reasons of a call's signal, as statuses a handler can rethrow: the caller went away, or
- * the caller's deadline passed (Go's context errors, which SPIRE's plugins answer with). Shared
- * values: a DOMException per call costs.
- */
-export const callCancelled = new RpcError(Code.CANCELLED, "context canceled");
-export const callDeadlineExceeded = new RpcError(Code.DEADLINE_EXCEEDED, "context deadline exceeded");
-
-/**
- * The server's copy of the deadline is the caller's timeout counted from when the call arrived, so
- * it falls a little after the caller's own; a caller that gives up at its deadline cancels before
- * ours passes. A cancel within this long of our deadline is therefore the deadline's doing.
- */
-const deadlineSlackMs = 1_000;
+export { callCancelled, callDeadlineExceeded } from "./call-rules.js";
 
 function abortReason(call: Call): RpcError {
   const deadline = call.getDeadline();
-  const at = deadline instanceof Date ? deadline.getTime() : deadline;
-  return Number.isFinite(at) && at - Date.now() <= deadlineSlackMs ? callDeadlineExceeded : callCancelled;
+  return endReason(deadline instanceof Date ? deadline.getTime() : deadline);
 }
 
 /** The call's context; the abort signal and peer are built only if a handler asks (most never do). */

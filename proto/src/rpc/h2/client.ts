@@ -13,6 +13,7 @@
 import { type ClientHttp2Session, type ClientHttp2Stream, connect, constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
 import type { Socket } from "node:net";
 import { Metadata } from "@grpc/grpc-js";
+import { deadlineAt, maxTimerMs } from "../call-rules.js";
 import { Code, RpcError } from "../errors.js";
 import type { CallOptions, MethodDefinition } from "../types.js";
 import { FrameError, MessageReader, frameMessage } from "./frame.js";
@@ -30,8 +31,6 @@ export interface H2UnaryClientOptions {
   readonly target: string;
 }
 
-/** Node's timers take at most this many ms. */
-const maxTimerMs = 2 ** 31 - 1;
 /** Per-stream and per-connection receive windows: a plugin's large answers (DataStore pages) arrive without stalls. */
 const streamWindowBytes = 4 << 20;
 const sessionWindowBytes = 32 << 20;
@@ -56,7 +55,8 @@ export class H2UnaryClient implements UnaryTransport {
         reject(new RpcError(Code.INTERNAL, `could not serialize the request: ${(e as Error).message}`));
         return;
       }
-      const timeoutMs = timeLeftMs(options?.deadline);
+      const at = deadlineAt(options?.deadline);
+      const timeoutMs = at === undefined ? undefined : at - Date.now();
       if (timeoutMs !== undefined && timeoutMs <= 0) {
         reject(deadlineExceeded());
         return;
@@ -250,14 +250,6 @@ class UnaryCall {
     this.signal?.removeEventListener("abort", this.onAbort);
     this.settle(err, res);
   }
-}
-
-/** Ms left before `deadline` (CallOptions' absolute Date/epoch ms or relative ms), or undefined for none. */
-function timeLeftMs(deadline: Date | number | undefined): number | undefined {
-  if (deadline === undefined) return undefined;
-  if (deadline instanceof Date) return deadline.getTime() - Date.now();
-  if (deadline === Number.POSITIVE_INFINITY) return undefined;
-  return deadline < 1e12 ? deadline : deadline - Date.now();
 }
 
 /** The trailers an error came with, as the grpc-js Metadata RpcError carries, without the status itself. */

@@ -10,7 +10,7 @@
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream, type ServerStreamResponseOptions } from "node:http2";
 import { Metadata } from "@grpc/grpc-js";
 import { Code, RpcError, toGrpcStatus } from "../errors.js";
-import { callCancelled, callDeadlineExceeded } from "../server.js";
+import { callDeadlineExceeded, endReason, maxTimerMs } from "../call-rules.js";
 import type { CallContext } from "../types.js";
 import { type FrameError, MessageReader, frameMessage } from "./frame.js";
 import { RequestQueue } from "./request-queue.js";
@@ -30,10 +30,6 @@ export interface HostedMethod {
 const callOf = Symbol("signet.h2.call");
 type CallStream = ServerHttp2Stream & { [callOf]?: ServerCall };
 
-/** As in the grpc-js adapter (server.ts): a cancel this close to our deadline is the deadline's doing. */
-const deadlineSlackMs = 1_000;
-/** Node's timers fire at once beyond this; a longer grpc-timeout is as good as none. */
-const maxTimerMs = 2 ** 31 - 1;
 
 const responseHeaders: OutgoingHttpHeaders = { ":status": 200, "content-type": "application/grpc" };
 // No `date` header: gRPC has no use for it and formatting it costs (`sendDate` is not in @types/node).
@@ -314,7 +310,7 @@ export class ServerCall implements CallContext {
   }
 
   private cancelReason(): RpcError {
-    return this.deadline !== Number.POSITIVE_INFINITY && this.deadline - Date.now() <= deadlineSlackMs ? callDeadlineExceeded : callCancelled;
+    return endReason(this.deadline);
   }
 
   private stopTimer(): void {

@@ -11,7 +11,8 @@
  */
 import type { Socket } from "node:net";
 import { createServer, type Http2Server, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream, type ServerStreamResponseOptions, constants } from "node:http2";
-import { Code, RpcError } from "../errors.js";
+import { unimplementedMethod } from "../call-rules.js";
+import { Code } from "../errors.js";
 import type { ServiceRegistration } from "../server.js";
 import type { CallContext } from "../types.js";
 import { type HostedMethod, ServerCall } from "./server-call.js";
@@ -116,7 +117,7 @@ export class H2Server {
         responseStream: method.responseStream,
         deserialize: method.requestDeserialize,
         serialize: method.responseSerialize,
-        handler: typeof fn === "function" ? fn.bind(impl) : unimplemented(method.path),
+        handler: typeof fn === "function" ? fn.bind(impl) : unimplementedMethod(method.path),
       });
     }
   }
@@ -196,11 +197,5 @@ function refuse(stream: ServerHttp2Stream, httpStatus: number, code: Code, messa
   }
 }
 
-/** The handler of a method the implementation leaves out, with the grpc-js adapter's status. */
-function unimplemented(path: string): () => never {
-  return () => {
-    throw new RpcError(Code.UNIMPLEMENTED, `method ${path} not implemented`);
-  };
-}
 
 function ignore(): void {}
