@@ -18,6 +18,9 @@ import { type PeerProcess, readPeer as readKernelPeer } from "../peer/index.js";
 import { PeerTracker } from "./peer-tracker.js";
 import { prepareSocketPath, removeSocketFile, restrictSocket } from "@signet/host-common";
 
+/** Why a connection's `closed` signal aborted. */
+const connectionClosed = new Error("connection closed");
+
 /** SPIRE's os.ModePerm for the public Workload API socket: any local process may call it. */
 export const publicSocketMode = 0o777;
 
@@ -72,7 +75,8 @@ export async function startUdsServer(options: UdsServerOptions): Promise<UdsServ
     // Told first, so work it starts for this peer (workload attestation) is under way before the HTTP/2 session's set-up.
     if (options.onConnection) {
       const closed = new AbortController();
-      socket.once("close", () => closed.abort());
+      // A shared reason: abort() without one builds a DOMException (and its stack) per connection.
+      socket.once("close", () => closed.abort(connectionClosed));
       options.onConnection(peer, closed.signal);
     }
     grpcServer.injectConnection(socket, peer);
