@@ -24,6 +24,7 @@ import { healthService } from "./health.js";
 import { AgentCache } from "./manager/cache.js";
 import { Manager } from "./manager/manager.js";
 import { agentPlugins } from "./plugins.js";
+import { svidKeyPolicy } from "./storage/svid-key-policy.js";
 import { AgentStorage, type StoredSvid } from "./storage/storage.js";
 import { AgentSvid } from "./svid/agent-svid.js";
 import { workloadApiService } from "./workloadapi/service.js";
@@ -95,7 +96,9 @@ export async function startAgent(config: AgentConfig, options: StartOptions = {}
     });
     stoppers.push({ name: "catalog", stop: () => catalog.close() });
     const plugins = agentPlugins(catalog);
-    const storage = new AgentStorage(config.dataDir, plugins.keyManagerName === "disk");
+    const keyPolicy = svidKeyPolicy(plugins.keyManagerName);
+    if (keyPolicy.warning) log.warn(keyPolicy.warning, { plugin: plugins.keyManagerName });
+    const storage = new AgentStorage(config.dataDir, keyPolicy.persist);
     const address = `${config.serverAddress}:${config.serverPort}`;
 
     let nodeAttestor: NodeAttestor;

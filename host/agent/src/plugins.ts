@@ -13,7 +13,7 @@ export interface AgentPlugins {
   /** Undefined when the configured NodeAttestor is join_token. */
   readonly nodeAttestor?: AgentNodeAttestorFacade;
   readonly workloadAttestors: readonly WorkloadAttestorFacade[];
-  /** The configured KeyManager's name (`disk` keeps the agent SVID key across restarts). */
+  /** The configured KeyManager's name: what it means for the agent SVID key is storage/svid-key-policy.ts. */
   readonly keyManagerName: string;
 }
 
