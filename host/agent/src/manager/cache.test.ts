@@ -297,3 +297,55 @@ describe("AgentCache wanted entries", () => {
     expect(cache.subscribedEntries()).toEqual(new Set([a.id]));
   });
 });
+
+describe("AgentCache.setEntries with the cached objects handed back", () => {
+  const a = workloadEntry(1, { selectors: ["unix:uid:1"] });
+  const b = workloadEntry(2, { selectors: ["unix:uid:1"] });
+  const c = workloadEntry(3, { selectors: ["unix:uid:2"] });
+
+  it("is a no-op for the same objects in the same order: same map, nobody woken, SVIDs kept", async () => {
+    const cache = new AgentCache();
+    cache.setEntries([a, b, c]);
+    cache.putSvids([record(a), record(b)]);
+    const map = cache.entryMap;
+    const sub = cache.subscribe(selectors("unix:uid:1"));
+    const w = watch(sub);
+    cache.setEntries([a, b, c]);
+    await settle();
+    expect(w.woken).toBe(false);
+    expect(cache.entryMap).toBe(map);
+    expect(cache.svidCount).toBe(2);
+    w.stop();
+  });
+
+  it("sees the same objects in another order as no change, too", async () => {
+    const cache = new AgentCache();
+    cache.setEntries([a, b, c]);
+    const sub = cache.subscribe(selectors("unix:uid:1"));
+    const w = watch(sub);
+    cache.setEntries([c, a, b]);
+    await settle();
+    expect(w.woken).toBe(false);
+    expect([...cache.entryMap.keys()].sort()).toEqual([a.id, b.id, c.id].sort());
+    w.stop();
+  });
+
+  it("notices an entry listed twice in place of another (same count, one entry gone)", () => {
+    const cache = new AgentCache();
+    cache.setEntries([a, b]);
+    cache.putSvids([record(a), record(b)]);
+    cache.setEntries([a, a]);
+    expect([...cache.entryMap.keys()]).toEqual([a.id]);
+    expect(cache.svidOf(b.id)).toBeUndefined();
+  });
+
+  it("notices a changed entry at the same place (a new object with a new revision)", () => {
+    const cache = new AgentCache();
+    cache.setEntries([a, b]);
+    const b2: Entry = { ...b, revisionNumber: b.revisionNumber + 1n, selectors: [{ type: "unix", value: "uid:2" }] };
+    cache.setEntries([a, b2]);
+    expect(cache.entryMap.get(b.id)).toBe(b2);
+    cache.subscribe(selectors("unix:uid:2"));
+    expect(cache.subscribedEntries()).toEqual(new Set([b.id]));
+  });
+});

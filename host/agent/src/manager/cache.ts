@@ -98,6 +98,9 @@ export class AgentCache {
   }
 
   setEntries(entries: readonly Entry[]): void {
+    // The common case every sync interval: nothing changed, and the sync handed back the cached objects in the
+    // cached order. Checked without allocating (10k entries every 5 s otherwise built a Map to throw away).
+    if (this.holdsExactly(entries)) return;
     // An entry with the same revision and creation time is the same entry: keep the cached object.
     const same = (a: Entry | undefined, b: Entry) => a !== undefined && (a === b || (a.revisionNumber === b.revisionNumber && a.createdAt === b.createdAt));
     const next = new Map(entries.map((e) => {
@@ -115,6 +118,14 @@ export class AgentCache {
       }
     }
     this.rematchAll();
+  }
+
+  /** Whether `entries` are the cached entry objects, all of them, in the cached order. */
+  private holdsExactly(entries: readonly Entry[]): boolean {
+    if (entries.length !== this.entries.size) return false;
+    let i = 0;
+    for (const cached of this.entries.values()) if (entries[i++] !== cached) return false;
+    return true;
   }
 
   setBundles(own: Bundle, federated: ReadonlyMap<string, Bundle>): void {

@@ -69,6 +69,8 @@ export class Manager {
   private retryAt = 0;
   /** Entries the server refused: not asked for again before this instant (the next full sync). */
   private readonly refusedUntil = new Map<string, number>();
+  /** Entries found well-formed (each decoded entry object is checked once; see usable()). */
+  private readonly usableEntries = new WeakSet<Entry>();
 
   constructor(private readonly options: ManagerOptions) {
     this.jwt = new JwtSvidCache(options.jwtSvidCacheMaxSize);
@@ -185,6 +187,8 @@ export class Manager {
   }
 
   private usable(e: Entry): boolean {
+    // The sync hands back the cached object for an unchanged entry, so each entry is checked once, not every 5 s.
+    if (this.usableEntries.has(e)) return true;
     const bad = (why: string) => {
       this.options.log.warn("Skipping malformed entry", { entry_id: e.id, reason: why });
       return false;
@@ -197,6 +201,7 @@ export class Manager {
     }
     if (e.selectors.length === 0) return bad("no selectors");
     if (e.selectors.some((s) => s.type === "" || s.value === "")) return bad("invalid selector");
+    this.usableEntries.add(e);
     return true;
   }
 
