@@ -30,7 +30,6 @@ export interface HostedMethod {
 const callOf = Symbol("signet.h2.call");
 type CallStream = ServerHttp2Stream & { [callOf]?: ServerCall };
 
-
 const responseHeaders: OutgoingHttpHeaders = { ":status": 200, "content-type": "application/grpc" };
 // No `date` header: gRPC has no use for it and formatting it costs (`sendDate` is not in @types/node).
 const respondOptions = { waitForTrailers: true, sendDate: false } as ServerStreamResponseOptions;

@@ -197,5 +197,4 @@ function refuse(stream: ServerHttp2Stream, httpStatus: number, code: Code, messa
   }
 }
 
-
 function ignore(): void {}
